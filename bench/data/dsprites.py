@@ -1,0 +1,94 @@
+"""dSprites (deepmind/dsprites-dataset): the procedural rendering and the readers of the original files."""
+
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from bench.data import dsprites_render
+from bench.data.ground_truth import DatasetSpec
+from bench.data.grid import FactorGrid
+from bench.data.originals import (check_classes, load_npz_array, npz_keys, reading, require,
+                                  stream_npz_array)
+from bench.parallel import ordered_map
+
+ORIGINAL_NPZ = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+ORIGINAL_HDF5 = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5"
+CHUNK = 4096
+
+
+def factor_values(num_positions=32, num_orientations=40):
+    """Values of (shape, scale, orientation, posX, posY); orientation includes 2 pi, as in the original."""
+    return (np.arange(3), np.linspace(0.5, 1.0, 6), np.linspace(0.0, 2 * np.pi, num_orientations),
+            np.linspace(0.0, 1.0, num_positions), np.linspace(0.0, 1.0, num_positions))
+
+
+def render_classes(spec: DatasetSpec, factors: np.ndarray) -> np.ndarray:
+    """Factor classes (n, 5) -> uint8 images (n, 1, H, W) with values 0 / 255."""
+    values = [v[factors[:, k]] for k, v in enumerate(spec.factor_values)]
+    masks = dsprites_render.render(*values, size=spec.observation_shape[-1])
+    return masks[:, None] * np.uint8(255)
+
+
+def render_chunks(spec: DatasetSpec):
+    starts = range(0, len(spec.grid), CHUNK)
+    stop = len(spec.grid)
+    classes_of = lambda s: spec.grid.index_to_factors(np.arange(s, min(s + CHUNK, stop)))  # noqa: E731
+    return ordered_map(lambda s: render_classes(spec, classes_of(s)), starts)
+
+
+def read_original(path: Path, spec: DatasetSpec):
+    """Ordered uint8 chunks (n, 1, 64, 64) from the original .npz or .hdf5, validated first."""
+    reader = _read_npz if path.suffix == ".npz" else _read_hdf5
+    with reading(path):
+        yield from reader(path, spec)
+
+
+def _read_npz(path: Path, spec: DatasetSpec):
+    with zipfile.ZipFile(path) as archive:
+        missing = {"imgs", "latents_classes"} - npz_keys(archive)
+        require(path, not missing, f"missing arrays {sorted(missing)}")
+        # Column 0 is colour, which has a single value; disentanglement_lib drops it too.
+        check_classes(path, "latents_classes", load_npz_array(path, archive, "latents_classes")[:, 1:], spec.grid)
+        shape = (len(spec.grid), *spec.observation_shape[1:])
+        for block in stream_npz_array(path, archive, "imgs", shape, np.uint8, CHUNK):
+            yield _binary_to_cache(path, block)
+
+
+def _read_hdf5(path: Path, spec: DatasetSpec):
+    with h5py.File(path, "r") as f:
+        missing = [k for k in ("imgs", "latents/classes") if k not in f]
+        require(path, not missing, f"missing datasets {missing}")
+        check_classes(path, "latents/classes", f["latents/classes"][:, 1:], spec.grid)
+        imgs = f["imgs"]
+        shape = (len(spec.grid), *spec.observation_shape[1:])
+        require(path, imgs.shape == shape, f"'imgs' has shape {imgs.shape}, expected {shape}")
+        require(path, imgs.dtype == np.uint8, f"'imgs' has dtype {imgs.dtype}, expected uint8")
+        for start in range(0, shape[0], CHUNK):
+            yield _binary_to_cache(path, imgs[start:start + CHUNK])
+
+
+def _binary_to_cache(path: Path, block: np.ndarray) -> np.ndarray:
+    require(path, block.max(initial=0) <= 1, "'imgs' has values above 1; the original stores 0/1 masks")
+    return block[:, None] * np.uint8(255)
+
+
+def make_spec(name="dsprites", size=64, num_positions=32, num_orientations=40) -> DatasetSpec:
+    values = factor_values(num_positions, num_orientations)
+    original = size == 64 and num_positions == 32 and num_orientations == 40
+    return DatasetSpec(
+        name=name,
+        grid=FactorGrid(("shape", "scale", "orientation", "posX", "posY"), tuple(len(v) for v in values),
+                        categorical=(True, False, False, False, False)),
+        observation_shape=(1, size, size),
+        render_chunks=render_chunks,
+        render_version="dsprites-1",
+        eps=0.1,
+        original_files=(ORIGINAL_NPZ, ORIGINAL_HDF5) if original else (),
+        read_original=read_original if original else None,
+        factor_values=values,
+    )
+
+
+DSPRITES = make_spec()

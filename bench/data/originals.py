@@ -1,0 +1,67 @@
+"""Validation and streaming helpers for users' original dataset files (untrusted input: nothing is unpickled)."""
+
+import contextlib
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from bench.data.grid import FactorGrid
+from bench.errors import UserError
+
+
+def bad_file(path: Path, what: str) -> UserError:
+    return UserError(f"{path}: {what}; replace the file with the original download or remove it "
+                     "(bench does not fall back to rendered data while it is there)")
+
+
+@contextlib.contextmanager
+def reading(path: Path):
+    """Turn the ways a truncated or foreign file fails into one-line errors naming the file."""
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        raise bad_file(path, f"cannot be read ({type(e).__name__}: {e}); it may be truncated or corrupt") from e
+
+
+def require(path: Path, condition: bool, what: str):
+    if not condition:
+        raise bad_file(path, what)
+
+
+def check_classes(path: Path, key: str, classes: np.ndarray, grid: FactorGrid):
+    """The rows must be the full grid in row-major order, the order every index in bench assumes."""
+    require(path, classes.shape == (len(grid), grid.num_factors),
+            f"{key!r} has shape {classes.shape}, expected {(len(grid), grid.num_factors)}")
+    require(path, np.array_equal(classes, grid.index_to_factors(np.arange(len(grid)))),
+            f"{key!r} is not the full factor grid {grid.sizes} in row-major order")
+
+
+def npz_keys(archive: zipfile.ZipFile) -> set[str]:
+    return {n.removesuffix(".npy") for n in archive.namelist()}
+
+
+def load_npz_array(path: Path, archive: zipfile.ZipFile, key: str) -> np.ndarray:
+    with archive.open(f"{key}.npy") as f:
+        try:
+            return np.load(f, allow_pickle=False)
+        except ValueError as e:
+            raise bad_file(path, f"{key!r} cannot be loaded without unpickling ({e})") from e
+
+
+def stream_npz_array(path: Path, archive: zipfile.ZipFile, key: str, shape: tuple, dtype, chunk: int):
+    """Yield consecutive row blocks of a (possibly compressed) .npy member without loading it whole."""
+    with archive.open(f"{key}.npy") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        require(path, version in read_header, f"{key!r} is in an unsupported .npy format {version}")
+        got_shape, fortran, got_dtype = read_header[version](f)
+        require(path, tuple(got_shape) == tuple(shape), f"{key!r} has shape {tuple(got_shape)}, expected {shape}")
+        require(path, got_dtype == np.dtype(dtype) and not fortran, f"{key!r} has dtype {got_dtype}, expected {np.dtype(dtype)}")
+        row = int(np.prod(shape[1:])) * np.dtype(dtype).itemsize
+        for start in range(0, shape[0], chunk):
+            n = min(chunk, shape[0] - start)
+            data = f.read(n * row)
+            require(path, len(data) == n * row, f"{key!r} ends after {start + len(data) // row} of {shape[0]} rows")
+            yield np.frombuffer(data, dtype=dtype).reshape(n, *shape[1:])

@@ -1,0 +1,39 @@
+import subprocess
+import sys
+
+import pytest
+
+from bench.__main__ import build_parser, main
+
+COMMANDS = [[], ["datasets"], ["datasets", "build"], ["datasets", "info"], ["datasets", "show"],
+            ["benchmark"], ["benchmark", "datasets"]]
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "top")
+def test_every_command_has_help(words, capsys):
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args([*words, "--help"])
+    assert done.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,valid", [
+    (["datasets", "show", "--dataset", "mnist", "--out", "x.png"], "dsprites, shapes3d"),
+    (["datasets", "build", "--dataset", "dsprites", "--variant", "blurred"], "noise, original"),
+    (["datasets", "info", "--dataset", "nope"], "dsprites, shapes3d"),
+])
+def test_unknown_names_are_one_line_errors_with_exit_2(argv, valid, capsys, tmp_path):
+    assert main([*argv, "--data-root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and valid in err
+
+
+def test_module_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "bench", "--help"], capture_output=True, text=True, check=True)
+    assert "datasets" in out.stdout and "benchmark" in out.stdout
+
+
+def test_info_reports_source_and_cache(capsys, tmp_path):
+    assert main(["datasets", "info", "--dataset", "dsprites", "--data-root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "rendered by bench" in out and "not built yet" in out and "posY (32)" in out

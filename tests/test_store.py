@@ -1,0 +1,90 @@
+import errno
+import json
+
+import numpy as np
+import pytest
+
+from bench.data import store as store_mod
+from bench.data.sources import load_base
+from bench.data.store import ImageStore
+from bench.errors import UserError
+
+
+def _chunks(n=10, fail_at=None):
+    for i in range(n):
+        if i == fail_at:
+            raise RuntimeError("killed mid-build")
+        yield np.full((1, 1, 2, 2), i, dtype=np.uint8)
+
+
+def test_write_then_open_round_trip(tmp_path):
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 1})
+    s.write(_chunks())
+    assert s.is_valid() and s.verify()
+    np.testing.assert_array_equal(s.open()[:, 0, 0, 0], np.arange(10))
+
+
+def test_interrupted_build_leaves_nothing_trusted(tmp_path):
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 1})
+    with pytest.raises(RuntimeError):
+        s.write(_chunks(fail_at=5))
+    assert not s.is_valid()
+    assert list((tmp_path / "c").iterdir()) == []  # no temp file, no manifest
+
+
+def test_interrupted_rebuild_invalidates_the_old_cache(tmp_path):
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 1})
+    s.write(_chunks())
+    with pytest.raises(RuntimeError):
+        s.write(_chunks(fail_at=3))
+    assert not s.is_valid()
+
+
+def test_manifest_mismatch_and_short_file_are_invalid(tmp_path):
+    ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 1}).write(_chunks())
+    assert not ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 2}).is_valid()
+    assert not ImageStore(tmp_path / "c", (11, 1, 2, 2), {"a": 1}).is_valid()
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 1})
+    with open(s.path, "r+b") as f:
+        f.truncate(5)
+    assert not s.is_valid()
+
+
+def test_flipped_byte_fails_verify_only(tmp_path):
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 1})
+    s.write(_chunks())
+    with open(s.path, "r+b") as f:
+        f.seek(7)
+        f.write(b"\xff")
+    assert s.is_valid() and not s.verify()
+
+
+def test_too_little_disk_space_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_mod.shutil, "disk_usage", lambda p: type("U", (), {"free": 3})())
+    with pytest.raises(UserError, match="not enough disk space"):
+        ImageStore(tmp_path / "c", (10, 1, 2, 2), {}).write(_chunks())
+
+
+def test_disk_full_during_write_is_a_clear_error(tmp_path):
+    def full_disk():
+        yield np.zeros((1, 1, 2, 2), np.uint8)
+        raise OSError(errno.ENOSPC, "No space left on device")
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {})
+    with pytest.raises(UserError, match="No space left"):
+        s.write(full_disk())
+    assert list((tmp_path / "c").iterdir()) == []
+
+
+def test_cache_is_reused_and_rebuilt_when_stale(tmp_path, tiny_dsprites_spec, monkeypatch):
+    first = load_base(tiny_dsprites_spec, tmp_path)
+    assert first.source.startswith("rendered")
+    manifest = next(tmp_path.rglob("manifest.json"))
+    stamp = manifest.stat().st_mtime_ns
+    load_base(tiny_dsprites_spec, tmp_path)
+    assert manifest.stat().st_mtime_ns == stamp  # reused, not rebuilt
+    data = json.loads(manifest.read_text())
+    data["params"]["render_version"] = "stale"
+    manifest.write_text(json.dumps(data))
+    again = load_base(tiny_dsprites_spec, tmp_path)
+    assert json.loads(manifest.read_text())["params"]["render_version"] == tiny_dsprites_spec.render_version
+    np.testing.assert_array_equal(np.asarray(first.array), np.asarray(again.array))
