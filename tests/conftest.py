@@ -22,3 +22,11 @@ def tiny_shapes3d_spec():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def small_dsprites(tmp_path_factory):
+    """A 32 x 32 dSprites grid (324 images) for fast training tests."""
+    from bench.data.sources import load_base
+    spec = dsprites.make_spec("small_dsprites", size=32, num_positions=3, num_orientations=2)
+    return load_base(spec, tmp_path_factory.mktemp("data"))

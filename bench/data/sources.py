@@ -46,9 +46,9 @@ def describe_source(params: dict) -> str:
     return f"rendered by bench ({params['render_version']})"
 
 
-def load_base(spec: DatasetSpec, root: Path, rebuild: bool = False) -> StoredData:
+def load_base(spec: DatasetSpec, root, rebuild: bool = False) -> StoredData:
     """The base images, building the cache first if it is missing, stale or (with rebuild) unverified."""
-    store = base_store(spec, root)
+    store = base_store(spec, Path(root))
     if rebuild or not store.is_valid():
         array = store.write(_chunks(spec, store.params), desc=f"{spec.name}: {_verb(store.params)}")
     else:

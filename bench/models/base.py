@@ -1,0 +1,61 @@
+"""The contract every model meets, so that one training loop and one evaluation serve them all.
+
+A model says how many observations a training example has (1 image, or 2 for a temporal pair), which
+parameter groups it optimises (each with its own Adam settings), and computes, from a batch, one objective per
+group plus named loss terms for logs. The loop never asks which model it is training.
+"""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from bench.models.nets import Decoder, Encoder
+from bench.models.terms import bernoulli_reconstruction
+
+
+@dataclass
+class StepLosses:
+    objectives: dict[str, torch.Tensor]  # parameter group -> loss it minimises
+    terms: dict[str, torch.Tensor]  # named parts, for logs and checks (detached or not)
+
+
+class Model(nn.Module):
+    observations = 1  # a batch is (B, C, H, W); 2 means pairs, (B, 2, C, H, W)
+    has_decoder = True
+
+    def param_groups(self) -> dict[str, tuple[list[nn.Parameter], dict]]:
+        return {"model": (list(self.parameters()), {})}
+
+    def losses(self, x: torch.Tensor) -> StepLosses:
+        raise NotImplementedError
+
+    def represent(self, x: torch.Tensor) -> torch.Tensor:
+        """The code that metrics read (the encoder mean for VAEs)."""
+        raise NotImplementedError
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Bernoulli logits of the reconstruction of x from its code."""
+        raise NotImplementedError(f"{type(self).__name__} has no decoder, so it has no reconstruction")
+
+
+class GaussianVAE(Model):
+    """Encoder with mean and log-variance heads, and a decoder: the body every VAE here shares."""
+
+    def __init__(self, observation_shape, latent_dim: int, heads: int = 2):
+        super().__init__()
+        channels, size, _ = observation_shape
+        self.encoder = Encoder(channels, size, latent_dim, heads=heads)
+        self.decoder = Decoder(channels, size, latent_dim)
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def represent(self, x):
+        return self.encode(x)[0]
+
+    def reconstruct(self, x):
+        return self.decoder(self.represent(x))
+
+    def reconstruction(self, z, x):
+        return bernoulli_reconstruction(self.decoder(z), x)
