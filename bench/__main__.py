@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from bench.errors import UserError
+from bench.runtime import configure_threads, reexec_with_allocator_settings
 
 
 def _add_data_root(p):
@@ -66,6 +67,39 @@ def cmd_benchmark_datasets(args):
     run([spec.name for spec in _selected(args.dataset)], args.data_root)
 
 
+def cmd_train(args):
+    from bench.data import get
+    from bench.errors import lookup
+    from bench.models import MODELS
+    from bench.train import TrainConfig, resolve_device, train
+    lookup(MODELS, args.model, "model")  # check every name before the dataset is built
+    resolve_device(args.device)
+    data = get(args.dataset, args.variant, args.data_root)
+    config = TrainConfig(args.model, args.dataset, args.variant, seed=args.seed, steps=args.steps)
+    out = args.out or f"results/train/{args.model}-{args.dataset}-{args.variant}-seed{args.seed}"
+    t0 = time.perf_counter()
+    trainer = train(config, data, out, device=args.device, checkpoint_every=args.checkpoint_every,
+                    progress=not args.quiet)
+    print(f"trained {args.model} on {args.dataset}/{args.variant} to step {trainer.step} "
+          f"in {time.perf_counter() - t0:.0f} s; checkpoint in {out}")
+
+
+def cmd_benchmark_metrics(args):
+    from bench.benchmarks.metrics import run
+    run(args.data_root)
+
+
+def cmd_benchmark_train(args):
+    from bench.benchmarks.train import run
+    from bench.errors import lookup
+    from bench.models import MODELS
+    names = [args.model] if args.model else list(MODELS)
+    for name in names:
+        lookup(MODELS, name, "model")
+    _selected(args.dataset)
+    run(names, args.dataset or "dsprites", args.data_root, settings=not args.no_settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -91,17 +125,41 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_root(p)
     p.set_defaults(func=cmd_datasets_show)
 
+    from bench.models import MODELS
+    p = commands.add_parser("train", help="train one model on one dataset variant (resumes from its checkpoint)")
+    p.add_argument("--model", required=True, help=f"one of {', '.join(MODELS)}")
+    _datasets_arg(p, required=True)
+    p.add_argument("--variant", default="original")
+    p.add_argument("--steps", type=int, default=300_000, help="step budget (default: the paper's 300k)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda (default: cpu)")
+    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--out", help="run directory (default: results/train/MODEL-DATASET-VARIANT-seedS)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_data_root(p)
+    p.set_defaults(func=cmd_train)
+
     benchmark = commands.add_parser("benchmark", help="speed benchmarks, each against a baseline in the same run")
     bm_cmds = benchmark.add_subparsers(dest="target", required=True, metavar="TARGET")
     p = bm_cmds.add_parser("datasets", help="rendering and random-batch read throughput")
     _datasets_arg(p)
     _add_data_root(p)
     p.set_defaults(func=cmd_benchmark_datasets)
+    p = bm_cmds.add_parser("metrics", help="metric time against straightforward references, with agreement checks")
+    _add_data_root(p)
+    p.set_defaults(func=cmd_benchmark_metrics)
+    p = bm_cmds.add_parser("train", help="training images/s per model against the ceiling and a DataLoader loop")
+    p.add_argument("--model", help="one model (default: all)")
+    p.add_argument("--dataset", help="dataset to train on (default: dsprites)")
+    p.add_argument("--no-settings", action="store_true", help="skip the CPU-settings comparison")
+    _add_data_root(p)
+    p.set_defaults(func=cmd_benchmark_train)
     return parser
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    configure_threads()
     try:
         args.func(args)
     except UserError as e:
@@ -114,4 +172,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    reexec_with_allocator_settings()
     sys.exit(main())

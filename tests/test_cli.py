@@ -6,7 +6,7 @@ import pytest
 from bench.__main__ import build_parser, main
 
 COMMANDS = [[], ["datasets"], ["datasets", "build"], ["datasets", "info"], ["datasets", "show"],
-            ["benchmark"], ["benchmark", "datasets"]]
+            ["benchmark"], ["benchmark", "datasets"], ["benchmark", "train"], ["benchmark", "metrics"], ["train"]]
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "top")
@@ -21,6 +21,8 @@ def test_every_command_has_help(words, capsys):
     (["datasets", "show", "--dataset", "mnist", "--out", "x.png"], "dsprites, shapes3d"),
     (["datasets", "build", "--dataset", "dsprites", "--variant", "blurred"], "noise, original"),
     (["datasets", "info", "--dataset", "nope"], "dsprites, shapes3d"),
+    (["train", "--model", "vae", "--dataset", "dsprites"], "beta_tcvae, beta_vae"),
+    (["benchmark", "train", "--model", "vae"], "ae, beta_tcvae"),
 ])
 def test_unknown_names_are_one_line_errors_with_exit_2(argv, valid, capsys, tmp_path):
     assert main([*argv, "--data-root", str(tmp_path)]) == 2
@@ -28,9 +30,13 @@ def test_unknown_names_are_one_line_errors_with_exit_2(argv, valid, capsys, tmp_
     assert err.count("\n") == 1 and valid in err
 
 
-def test_module_entry_point_runs():
+def test_module_entry_point_runs_with_allocator_settings():
     out = subprocess.run([sys.executable, "-m", "bench", "--help"], capture_output=True, text=True, check=True)
-    assert "datasets" in out.stdout and "benchmark" in out.stdout
+    assert "datasets" in out.stdout and "train" in out.stdout
+    probe = subprocess.run([sys.executable, "-c", "import sys; sys.argv=['bench', '--help']; "
+                            "from bench.runtime import reexec_with_allocator_settings as r; r()"],
+                           capture_output=True, text=True)
+    assert probe.returncode == 0 and "usage:" in probe.stdout  # re-executed as `python -m bench --help`
 
 
 def test_info_reports_source_and_cache(capsys, tmp_path):

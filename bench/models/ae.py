@@ -14,6 +14,7 @@ class AE(GaussianVAE):
     Config = Config
     PAPER_VALUES = {}
     regulariser = None
+    has_posterior = False  # one head: the code itself
 
     def __init__(self, config: Config, observation_shape, latent_dim):
         super().__init__(observation_shape, latent_dim, heads=1)

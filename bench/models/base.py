@@ -23,6 +23,7 @@ class StepLosses:
 class Model(nn.Module):
     observations = 1  # a batch is (B, C, H, W); 2 means pairs, (B, 2, C, H, W)
     has_decoder = True
+    has_posterior = False  # an encoder variance, which active units and polarisation read
 
     def param_groups(self) -> dict[str, tuple[list[nn.Parameter], dict]]:
         return {"model": (list(self.parameters()), {})}
@@ -41,6 +42,8 @@ class Model(nn.Module):
 
 class GaussianVAE(Model):
     """Encoder with mean and log-variance heads, and a decoder: the body every VAE here shares."""
+
+    has_posterior = True
 
     def __init__(self, observation_shape, latent_dim: int, heads: int = 2):
         super().__init__()

@@ -1,0 +1,107 @@
+"""`bench benchmark metrics`: each metric at disentanglement_lib's sizes against a straightforward reference in
+the same run (per-pair `mutual_info_score` loops for MIG; serial per-factor classifiers for SAP and DCI), with a
+check that they agree; then the default evaluation of one model, encoding included, and the opt-in scores' cost.
+"""
+
+import time
+
+import numpy as np
+import sklearn.metrics
+
+from bench.metrics.dci import dci
+from bench.metrics.mig import mig
+from bench.metrics.sap import sap
+
+FACTOR_SIZES = {"dsprites": (3, 6, 40, 32, 32), "shapes3d": (10, 10, 10, 8, 4, 15)}
+NUM_TRAIN, NUM_TEST = 10_000, 5_000
+
+
+def reference_mig(codes, factors, num_bins=20) -> float:
+    """disentanglement_lib's MIG transcribed directly: a discretisation loop and one sklearn call per pair."""
+    bins = np.zeros_like(codes)
+    for d in range(codes.shape[1]):
+        bins[:, d] = np.digitize(codes[:, d], np.histogram(codes[:, d], num_bins)[1][:-1])
+    mi = np.array([[sklearn.metrics.mutual_info_score(factors[:, k], bins[:, d]) for k in range(factors.shape[1])]
+                   for d in range(codes.shape[1])])
+    entropy = np.array([sklearn.metrics.mutual_info_score(factors[:, k], factors[:, k])
+                        for k in range(factors.shape[1])])
+    top = np.sort(mi, axis=0)[::-1]
+    return float(np.mean((top[0] - top[1]) / entropy))
+
+
+def synthetic_codes(sizes, latents, rng, n):
+    """A partly disentangled code: standardised factors, slightly rotated, noisy, padded with noise dims."""
+    factors = np.stack([rng.integers(0, s, n) for s in sizes], axis=1)
+    z = (factors - factors.mean(0)) / factors.std(0)
+    width = max(latents, len(sizes))
+    z = np.concatenate([z, rng.standard_normal((n, width - len(sizes)))], axis=1)
+    q, _ = np.linalg.qr(np.eye(width) + 0.3 * rng.standard_normal((width, width)))
+    return (z @ q)[:, :latents] + 0.1 * rng.standard_normal((n, latents)), factors
+
+
+def _time(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def _row(what, ours_s, ref_s, agree):
+    print(f"{what:<40} {ours_s:>9.3f} s {ref_s:>9.3f} s {ref_s / ours_s:>7.1f}x  {agree}")
+
+
+def compare(dataset, latents, rng):
+    codes, factors = synthetic_codes(FACTOR_SIZES[dataset], latents, rng, NUM_TRAIN + NUM_TEST)
+    tr, te = (codes[:NUM_TRAIN], factors[:NUM_TRAIN]), (codes[NUM_TRAIN:], factors[NUM_TRAIN:])
+    ours, t_ours = _time(lambda: mig(*tr)["mig"])
+    ref, t_ref = _time(lambda: reference_mig(*tr))
+    _row(f"MIG {dataset} {latents} latents", t_ours, t_ref, f"|diff| {abs(ours - ref):.1e}")
+    for name, fn in (("SAP", sap), ("DCI", dci)):
+        ours, t_ours = _time(lambda: fn(*tr, *te))
+        ref, t_ref = _time(lambda: fn(*tr, *te, n_jobs=1))
+        _row(f"{name} {dataset} {latents} latents", t_ours, t_ref, "identical" if ours == ref else "DIFFERENT")
+
+
+def default_evaluation(data_root=None, steps=200):
+    """The suite's default metric set for one (briefly trained) model on dSprites, encoding included."""
+    from bench.data import get
+    from bench.metrics import evaluate
+    from bench.train import TrainConfig, Trainer, batch, train_step
+    data = get("dsprites", "original", data_root)
+    config = TrainConfig("beta_vae", "dsprites").resolved(data.num_factors)
+    trainer = Trainer.new(config, data.observation_shape, "cpu")
+    for _ in range(steps):
+        train_step(trainer, batch(data, trainer.model, config.batch_size, trainer.data_rng))
+    record, seconds = _time(lambda: evaluate(trainer.model.eval(), data))
+    print(f"default set (MIG, SAP, DCI, active units, reconstruction) of beta_vae on dsprites, encoding "
+          f"included: {seconds:.0f} s (target 120 s); MIG {record['metrics']['mig']:.3f} after {steps} steps")
+    return trainer.model, data
+
+
+def opt_in_costs(model, data, fraction=50):
+    """Opt-in scores at 1/fraction of their default sizes, extrapolated linearly to the defaults."""
+    from bench.metrics import MetricSettings, evaluate
+    from bench.metrics.beta_vae_score import beta_vae_score
+    from bench.metrics.evaluate import Evaluation
+    from bench.metrics.factor_vae_score import factor_vae_score
+    ev = Evaluation(model, data, MetricSettings())
+    rng = np.random.default_rng(0)
+    for name, score, sizes in (
+            ("FactorVAE score", factor_vae_score, {"num_train": 10_000, "num_eval": 5_000, "num_variance_estimate": 10_000}),
+            ("BetaVAE score", beta_vae_score, {"num_train": 10_000, "num_eval": 5_000})):
+        small = {k: v // fraction for k, v in sizes.items()}
+        _, seconds = _time(lambda: score(ev.codes, data.sample_factors, data.num_factors, rng, **small))
+        print(f"{name}: {seconds:.1f} s at 1/{fraction} of the defaults -> about {seconds * fraction / 60:.0f} min "
+              f"at the defaults")
+    _, seconds = _time(lambda: evaluate(model, data, MetricSettings(metrics=("modularity",))))
+    print(f"modularity and explicitness at the defaults: {seconds:.0f} s")
+
+
+def run(data_root=None, datasets=("dsprites", "shapes3d"), latents=(5, 10)):
+    print(f"# metrics at {NUM_TRAIN} train / {NUM_TEST} test points: ours (parallel, vectorised) vs reference")
+    print(f"{'what':<40} {'ours':>11} {'reference':>11} {'speedup':>8}  agreement")
+    rng = np.random.default_rng(0)
+    for dataset in datasets:
+        for n in latents:
+            compare(dataset, n, rng)
+    model, data = default_evaluation(data_root)
+    opt_in_costs(model, data)

@@ -1,0 +1,29 @@
+"""Input checks shared by the metrics: a bad input is a one-line error, never a silently wrong number."""
+
+import numpy as np
+
+from bench.errors import UserError
+
+
+class MetricInputError(UserError):
+    pass
+
+
+def check_codes_factors(codes, factors, min_points: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """codes (N, D) float, factors (N, K) integer classes; returns them as arrays."""
+    codes, factors = np.asarray(codes, dtype=np.float64), np.asarray(factors)
+    if codes.ndim != 2 or factors.ndim != 2:
+        raise MetricInputError(f"codes and factors must be 2-D (points x dims), got {codes.shape} and {factors.shape}")
+    if len(codes) != len(factors):
+        raise MetricInputError(f"codes have {len(codes)} points but factors have {len(factors)}; pass matching arrays")
+    if not np.isfinite(codes).all():
+        raise MetricInputError("codes contain NaN or inf (a diverged model?); metrics are undefined for them")
+    if len(codes) < min_points:
+        raise MetricInputError(f"{len(codes)} points are too few; this metric needs at least {min_points}")
+    if not np.issubdtype(factors.dtype, np.integer):
+        raise MetricInputError("factors must be integer class indices (dataset.sample_factors gives them)")
+    single = [k for k in range(factors.shape[1]) if len(np.unique(factors[:, k])) < 2]
+    if single:
+        raise MetricInputError(f"factor(s) {single} take a single value in these points; they carry no information, "
+                               "so drop them or sample more points")
+    return codes, factors

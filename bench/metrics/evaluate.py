@@ -1,0 +1,144 @@
+"""Evaluating a trained model: draw points with an explicit generator, encode them (batched, no grad), and
+compute the chosen metrics. Every record carries its settings and the library versions, because a different
+scikit-learn can change these numbers (disentanglement_lib issue 33)."""
+
+import dataclasses
+import platform
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import scipy
+import sklearn
+import torch
+
+from bench.errors import lookup
+from bench.metrics.beta_vae_score import beta_vae_score
+from bench.metrics.dci import dci
+from bench.metrics.diagnostics import active_units, distance_to_orthogonality, polarisation
+from bench.metrics.factor_vae_score import factor_vae_score
+from bench.metrics.mig import mig
+from bench.metrics.modularity import modularity_explicitness
+from bench.metrics.sap import sap
+from bench.models.terms import bernoulli_reconstruction
+
+DEFAULT_METRICS = ("mig", "sap", "dci", "active_units", "reconstruction")
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """disentanglement_lib's defaults. Any change here makes records incomparable, so it is recorded."""
+
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    num_train: int = 10_000
+    num_test: int = 5_000
+    num_bins: int = 20
+    sap_c: float = 0.01
+    dci_seed: int = 0
+    dto_points: int = 100
+    seed: int = 0  # of the generator that draws evaluation points (disentanglement_lib evaluates with seed 0)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def library_versions() -> dict:
+    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+            "scikit-learn": sklearn.__version__, "torch": torch.__version__}
+
+
+class Evaluation:
+    """The points, codes and model outputs that metrics share, computed once and only when asked for."""
+
+    def __init__(self, model, data, settings: MetricSettings, device="cpu", batch_size: int = 500):
+        self.model, self.data, self.settings = model.eval(), data, settings
+        self.device, self.batch_size = torch.device(device), batch_size
+        rng = np.random.default_rng(settings.seed)
+        self.factors_train = data.sample_factors(settings.num_train, rng)
+        self.factors_test = data.sample_factors(settings.num_test, rng)
+        self.rng = rng
+
+    @torch.no_grad()
+    def _encode(self, factors, fn):
+        index = self.data.factors_to_index(factors)
+        parts = [fn(self.data.images(index[i:i + self.batch_size]).to(self.device)).cpu().numpy()
+                 for i in range(0, len(index), self.batch_size)]
+        return np.concatenate(parts).astype(np.float64)
+
+    def codes(self, factors) -> np.ndarray:
+        return self._encode(factors, self.model.represent)
+
+    @cached_property
+    def train(self):
+        return self.codes(self.factors_train)
+
+    @cached_property
+    def test(self):
+        return self.codes(self.factors_test)
+
+    @cached_property
+    def posterior_train(self):
+        """(mean, logvar) of the encoder on the training points, for VAEs."""
+        stacked = self._encode(self.factors_train, lambda x: torch.cat(self.model.encode(x), dim=1))
+        return np.split(stacked, 2, axis=1)
+
+
+def _mig(ev):
+    return mig(ev.train, ev.factors_train, num_bins=ev.settings.num_bins)
+
+
+def _sap(ev):
+    return sap(ev.train, ev.factors_train, ev.test, ev.factors_test, C=ev.settings.sap_c)
+
+
+def _dci(ev):
+    return dci(ev.train, ev.factors_train, ev.test, ev.factors_test, seed=ev.settings.dci_seed)
+
+
+def _modularity(ev):
+    return modularity_explicitness(ev.train, ev.factors_train, ev.test, ev.factors_test,
+                                   num_bins=ev.settings.num_bins)
+
+
+def _sampled(score):
+    return lambda ev: score(ev.codes, ev.data.sample_factors, ev.data.num_factors, ev.rng)
+
+
+def _active_units(ev):
+    if not ev.model.has_posterior:
+        return {"active_units_note": f"{type(ev.model).__name__} has no posterior variance, so active units "
+                                     "and polarisation do not apply"}
+    mean, logvar = ev.posterior_train
+    return {**active_units(logvar, ev.data.num_factors), **polarisation(mean, logvar)}
+
+
+def _reconstruction(ev):
+    if not ev.model.has_decoder:
+        return {"reconstruction_note": f"{type(ev.model).__name__} has no decoder, so it has no reconstruction"}
+    with torch.no_grad():
+        x = ev.data.images(ev.data.factors_to_index(ev.factors_test[:1000])).to(ev.device)
+        losses = [float(bernoulli_reconstruction(ev.model.reconstruct(x[i:i + ev.batch_size]), x[i:i + ev.batch_size]))
+                  for i in range(0, len(x), ev.batch_size)]
+    return {"reconstruction": float(np.average(losses, weights=[min(ev.batch_size, len(x) - i)
+                                                                for i in range(0, len(x), ev.batch_size)]))}
+
+
+def _dto(ev):
+    if not ev.model.has_decoder:
+        return {"dto_note": f"{type(ev.model).__name__} has no decoder, so its Jacobian is undefined"}
+    return distance_to_orthogonality(ev.model.decoder, ev.train[:ev.settings.dto_points])
+
+
+METRICS = {"mig": _mig, "sap": _sap, "dci": _dci, "modularity": _modularity,
+           "factor_vae_score": _sampled(factor_vae_score), "beta_vae_score": _sampled(beta_vae_score),
+           "active_units": _active_units, "reconstruction": _reconstruction, "dto": _dto}
+
+
+def evaluate(model, data, settings: MetricSettings = MetricSettings(), device="cpu") -> dict:
+    """All metrics in `settings.metrics` for one model on one dataset, with settings and versions."""
+    fns = [lookup(METRICS, name, "metric") for name in settings.metrics]
+    ev = Evaluation(model, data, settings, device)
+    values = {}
+    for fn in fns:
+        values.update(fn(ev))
+    return {"metrics": values, "metric_settings": settings.to_dict(), "versions": library_versions()}
