@@ -1,6 +1,7 @@
 """Command line: `python -m bench <command>`. Parses, calls the library, prints; no logic of its own."""
 
 import argparse
+import os
 import sys
 import time
 
@@ -84,6 +85,26 @@ def cmd_train(args):
           f"in {time.perf_counter() - t0:.0f} s; checkpoint in {out}")
 
 
+def cmd_run(args):
+    from bench.runner import run_suite
+    from bench.suites import get_profile
+    from bench.train import resolve_device
+    resolve_device(args.device)
+    records = run_suite(args.suite, get_profile(args.suite, args.profile), args.results, args.data_root,
+                        args.device, args.jobs, args.dry_run)
+    if records:
+        print(f"{len(records)} runs done; records in {args.results}/runs/*/metrics.json")
+
+
+def cmd_check(args):
+    import tempfile
+    from bench.check import check
+    with tempfile.TemporaryDirectory() as scratch:
+        ok = check(args.baseline, args.results or scratch, args.data_root, jobs=args.jobs, update=args.update)
+    if not ok:
+        raise SystemExit(1)
+
+
 def cmd_benchmark_metrics(args):
     from bench.benchmarks.metrics import run
     run(args.data_root)
@@ -138,6 +159,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_data_root(p)
     p.set_defaults(func=cmd_train)
+
+    from bench.suites import SUITES
+    p = commands.add_parser("run", help="run a suite: line search, then variants; cached, resumable")
+    p.add_argument("--suite", default="inductive-bias", help=f"one of {', '.join(SUITES)}")
+    p.add_argument("--profile", default="smoke", help="paper or smoke")
+    p.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel single-threaded workers "
+                   "(default: one per core)")
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
+    p.add_argument("--results", default="results", help="results root (default: ./results)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan only")
+    _add_data_root(p)
+    p.set_defaults(func=cmd_run)
+
+    p = commands.add_parser("check", help="CI regression: run the smoke profile, compare metrics to the baseline")
+    p.add_argument("--baseline", default="tests/baselines/smoke.json")
+    p.add_argument("--update", action="store_true", help="rewrite the baseline (only for intended changes)")
+    p.add_argument("--results", help="keep the smoke runs here (default: a temporary directory)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count())
+    _add_data_root(p)
+    p.set_defaults(func=cmd_check)
 
     benchmark = commands.add_parser("benchmark", help="speed benchmarks, each against a baseline in the same run")
     bm_cmds = benchmark.add_subparsers(dest="target", required=True, metavar="TARGET")

@@ -18,9 +18,9 @@ def test_every_command_has_help(words, capsys):
 
 
 @pytest.mark.parametrize("argv,valid", [
-    (["datasets", "show", "--dataset", "mnist", "--out", "x.png"], "dsprites, shapes3d"),
+    (["datasets", "show", "--dataset", "mnist", "--out", "x.png"], "dsprites, dsprites_small, shapes3d"),
     (["datasets", "build", "--dataset", "dsprites", "--variant", "blurred"], "noise, original"),
-    (["datasets", "info", "--dataset", "nope"], "dsprites, shapes3d"),
+    (["datasets", "info", "--dataset", "nope"], "dsprites, dsprites_small, shapes3d"),
     (["train", "--model", "vae", "--dataset", "dsprites"], "beta_tcvae, beta_vae"),
     (["benchmark", "train", "--model", "vae"], "ae, beta_tcvae"),
 ])

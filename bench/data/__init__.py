@@ -1,5 +1,6 @@
 """Ground-truth datasets: `get(name, variant, root)` returns a dataset in disentanglement_lib's vocabulary."""
 
+from bench.data import dsprites
 from bench.data.dsprites import DSPRITES
 from bench.data.ground_truth import DatasetSpec, GroundTruthData
 from bench.data.shapes3d import SHAPES3D
@@ -7,7 +8,9 @@ from bench.data.sources import data_root, load_base
 from bench.data.variants import VARIANTS
 from bench.errors import lookup
 
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (DSPRITES, SHAPES3D)}
+# dsprites_small: the same renderer at 32 x 32 with 8 positions and 4 orientations (4,608 images), for smoke runs.
+DSPRITES_SMALL = dsprites.make_spec("dsprites_small", size=32, num_positions=8, num_orientations=4)
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (DSPRITES, SHAPES3D, DSPRITES_SMALL)}
 
 
 def get(name: str, variant: str = "original", root=None) -> GroundTruthData:

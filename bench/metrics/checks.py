@@ -20,9 +20,9 @@ def check_codes_factors(codes, factors, min_points: int = 2) -> tuple[np.ndarray
         raise MetricInputError("codes contain NaN or inf (a diverged model?); metrics are undefined for them")
     if len(codes) < min_points:
         raise MetricInputError(f"{len(codes)} points are too few; this metric needs at least {min_points}")
-    if not np.issubdtype(factors.dtype, np.integer):
-        raise MetricInputError("factors must be integer class indices (dataset.sample_factors gives them)")
-    single = [k for k in range(factors.shape[1]) if len(np.unique(factors[:, k])) < 2]
+    if not np.issubdtype(factors.dtype, np.integer) or (factors < 0).any():
+        raise MetricInputError("factors must be non-negative integer class indices (dataset.sample_factors gives them)")
+    single = np.flatnonzero(factors.min(axis=0) == factors.max(axis=0)).tolist()
     if single:
         raise MetricInputError(f"factor(s) {single} take a single value in these points; they carry no information, "
                                "so drop them or sample more points")

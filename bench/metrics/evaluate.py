@@ -3,6 +3,7 @@ compute the chosen metrics. Every record carries its settings and the library ve
 scikit-learn can change these numbers (disentanglement_lib issue 33)."""
 
 import dataclasses
+import json
 import platform
 from dataclasses import dataclass
 from functools import cached_property
@@ -39,7 +40,8 @@ class MetricSettings:
     seed: int = 0  # of the generator that draws evaluation points (disentanglement_lib evaluates with seed 0)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """JSON-normal (lists, not tuples), so it compares equal to what a record stored."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
 
 
 def library_versions() -> dict:

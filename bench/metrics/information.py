@@ -8,12 +8,20 @@ sklearn.metrics.mutual_info_score, from contingency tables built with one bincou
 import numpy as np
 
 
+def histogram_edges(x: np.ndarray, num_bins: int) -> np.ndarray:
+    """The bin edges np.histogram(x, num_bins) uses, without counting (identical floats)."""
+    lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, num_bins + 1, endpoint=True)
+
+
 def histogram_discretize(codes: np.ndarray, num_bins: int = 20) -> np.ndarray:
     """(N, D) float -> (N, D) int bins in 1..num_bins, per dimension over its own range."""
     out = np.empty(codes.shape, dtype=np.int64)
     for d in range(codes.shape[1]):
-        edges = np.histogram(codes[:, d], num_bins)[1]
-        out[:, d] = np.digitize(codes[:, d], edges[:-1])
+        # np.digitize(x, edges[:-1]) is searchsorted(..., side="right") on sorted edges.
+        out[:, d] = np.searchsorted(histogram_edges(codes[:, d], num_bins)[:-1], codes[:, d], side="right")
     return out
 
 
@@ -34,9 +42,10 @@ def discrete_mutual_info(bins: np.ndarray, factors: np.ndarray) -> np.ndarray:
     out = np.empty((dims, factors.shape[1]))
     offsets = (np.arange(dims) * num_bins)[None, :]
     for k in range(factors.shape[1]):
-        classes, y = np.unique(factors[:, k], return_inverse=True)
-        flat = ((bins + offsets) * len(classes) + y[:, None]).ravel()
-        counts = np.bincount(flat, minlength=dims * num_bins * len(classes)).reshape(dims, num_bins, len(classes))
+        y = factors[:, k]
+        classes = int(y.max()) + 1  # classes are indices; empty ones add nothing to the MI
+        flat = ((bins + offsets) * classes + y[:, None]).ravel()
+        counts = np.bincount(flat, minlength=dims * num_bins * classes).reshape(dims, num_bins, classes)
         out[:, k] = _mi_from_counts(counts.astype(np.float64))
     return out
 
@@ -45,6 +54,7 @@ def discrete_entropy(factors: np.ndarray) -> np.ndarray:
     """Entropy (nats) of each factor's empirical class distribution, (K,)."""
     out = np.empty(factors.shape[1])
     for k in range(factors.shape[1]):
-        p = np.unique(factors[:, k], return_counts=True)[1] / len(factors)
+        counts = np.bincount(factors[:, k])
+        p = counts[counts > 0] / len(factors)
         out[k] = -(p * np.log(p)).sum()
     return out

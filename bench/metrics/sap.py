@@ -31,6 +31,6 @@ def sap(codes_train, factors_train, codes_test, factors_test, *, C: float = 0.01
     codes_test, factors_test = check_codes_factors(codes_test, factors_test)
     jobs = [(codes_train, factors_train[:, k], codes_test, factors_test[:, k], C)
             for k in range(factors_train.shape[1])]
-    matrix = np.stack(map_factors(_factor_scores, jobs, n_jobs, costs=_classes(factors_train)), axis=1)  # (codes, factors)
+    matrix = np.stack(map_factors(_factor_scores, jobs, n_jobs, costs=_classes(factors_train), backend="threading"), axis=1)  # (codes, factors)
     top = np.sort(matrix, axis=0)
     return {"sap": float(np.mean(top[-1] - top[-2])), "sap_matrix": matrix.tolist()}

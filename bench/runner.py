@@ -1,0 +1,226 @@
+"""Run identity, status, and executing a suite's runs: training, then evaluation, each resumable.
+
+A run is identified by a hash of what changes its result (model, config, dataset, variant, seed, steps, batch,
+learning rate, latent size and the code schema), never by its position in a grid, its path or its device.
+Its directory holds `config.json`, the checkpoint, `TRAINED` when training ended, `metrics.json`, and `DONE`
+written last. So status is read by looking: done, trained (metrics missing or computed with other settings),
+partial (a checkpoint) or new.
+"""
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from tqdm import tqdm
+
+from bench.atomic import atomic_write_text
+from bench.metrics import MetricSettings, evaluate
+from bench.suites import Cell, Profile, search_cells, train_config, variant_cells
+from bench.train import CHECKPOINT, TrainConfig, train
+
+SCHEMA_VERSION = 1  # bump when a code change alters results: every run gets a new identity
+CONFIG, TRAINED, METRICS, DONE = "config.json", "TRAINED", "metrics.json", "DONE"
+
+
+def run_id(config: TrainConfig) -> str:
+    payload = json.dumps({"schema": SCHEMA_VERSION, **config.to_dict()}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Run:
+    suite: str
+    profile: str
+    cell: Cell
+    config: TrainConfig
+    metrics: MetricSettings
+
+    @property
+    def id(self) -> str:
+        return run_id(self.config)
+
+    def directory(self, results: Path) -> Path:
+        return Path(results) / "runs" / self.id
+
+    def describe(self) -> dict:
+        return {"run_id": self.id, "suite": self.suite, "profile": self.profile,
+                "cell": dataclasses.asdict(self.cell), "config": self.config.to_dict(), "schema": SCHEMA_VERSION}
+
+
+def runs_for(suite: str, profile: Profile, cells) -> list[Run]:
+    return [Run(suite, profile.name, c, train_config(suite, profile, c), profile.metrics) for c in cells]
+
+
+def status(run: Run, results: Path) -> str:
+    d = run.directory(results)
+    if (d / DONE).exists() and _read_json(d / METRICS).get("metric_settings") == run.metrics.to_dict():
+        return "done"
+    if (d / TRAINED).exists():
+        return "trained"
+    return "partial" if (d / CHECKPOINT).exists() else "new"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def execute(run: Run, results: Path, data_root=None, device="cpu", checkpoint_every=1000, progress=False) -> dict:
+    """Train (resuming) unless trained, evaluate, and write metrics.json then DONE. Returns the record.
+
+    Always single-threaded: the thread count can change float reductions, and a run's result must not depend
+    on how many workers ran the grid. Runs, not threads, are the unit of parallelism.
+    """
+    import torch
+    from bench.data import get
+    torch.set_num_threads(1)
+    os.environ["BENCH_THREADS"] = "1"
+    d = run.directory(results)
+    d.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(d / CONFIG, json.dumps(run.describe(), indent=2))
+    data = get(run.config.dataset, run.config.variant, data_root)
+    start = time.perf_counter()
+    trainer = train(run.config, data, d, device=device, checkpoint_every=checkpoint_every, progress=progress)
+    if not (d / TRAINED).exists():
+        atomic_write_text(d / TRAINED, json.dumps({"seconds": time.perf_counter() - start, "device": str(device)}))
+    record = {**run.describe(), **evaluate(trainer.model, data, run.metrics, device),
+              "training": _read_json(d / TRAINED)}
+    (d / DONE).unlink(missing_ok=True)
+    atomic_write_text(d / METRICS, json.dumps(record, indent=2))
+    atomic_write_text(d / DONE, "")
+    return record
+
+
+def execute_all(runs: list[Run], results: Path, data_root=None, device="cpu", jobs: int = 1,
+                desc: str = "runs") -> list[dict]:
+    """Execute every run that is not done, `jobs` at a time, with a progress bar over runs."""
+    todo = [r for r in runs if status(r, results) != "done"]
+    records = []
+    with tqdm(total=len(todo), desc=desc, unit="run") as bar:
+        if jobs == 1:
+            for run in todo:
+                records.append(execute(run, results, data_root, device))
+                bar.update(1)
+        else:
+            # Two single-threaded workers beat one two-threaded process here (bench benchmark train).
+            tasks = (delayed(execute)(r, results, data_root, device) for r in todo)
+            for record in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
+                records.append(record)
+                bar.update(1)
+    return records
+
+
+def load_records(runs: list[Run], results: Path) -> list[dict]:
+    return [_read_json(r.directory(results) / METRICS) for r in runs if status(r, results) == "done"]
+
+
+def choose_values(records: list[dict]) -> dict[tuple[str, str], dict]:
+    """Per (model, dataset): the line-search value with the best mean MIG among runs that are not over-pruned
+    (PAPER.md). If every value over-prunes, the best of all is taken and the choice says so."""
+    by_pair: dict[tuple[str, str], dict] = {}
+    for r in records:
+        key = (r["cell"]["model"], r["cell"]["dataset"])
+        by_value = by_pair.setdefault(key, {})
+        by_value.setdefault(r["cell"]["value"], []).append(r["metrics"])
+    choices = {}
+    for key, by_value in by_pair.items():
+        tried = {v: {"mean_mig": float(np.mean([m["mig"] for m in ms])), "runs": len(ms),
+                     "over_pruned": sum(bool(m.get("over_pruned")) for m in ms)} for v, ms in by_value.items()}
+        eligible = {v: t for v, t in tried.items() if t["over_pruned"] == 0}
+        pool = eligible or tried
+        choices[key] = {"value": max(pool, key=lambda v: pool[v]["mean_mig"]), "tried": tried,
+                        "all_over_pruned": not eligible}
+    return choices
+
+
+def plan(runs: list[Run], results: Path) -> Counter:
+    return Counter(status(r, results) for r in runs)
+
+
+def estimate_seconds(runs: list[Run], results: Path, data_root=None, jobs: int = 1) -> float:
+    """Remaining training time from a short measurement of each (model, dataset) that still has work."""
+    remaining: dict[tuple[str, str], int] = {}
+    for r in runs:
+        if status(r, results) in ("new", "partial"):
+            key = (r.config.model, r.config.dataset)
+            remaining[key] = remaining.get(key, 0) + r.config.steps
+    total = sum(steps / _steps_per_second(model, dataset, data_root) for (model, dataset), steps in remaining.items())
+    return total / jobs
+
+
+def _steps_per_second(model: str, dataset: str, data_root, steps: int = 3) -> float:
+    import torch
+    from bench.data import get
+    from bench.train import Trainer, batch, train_step
+    data = get(dataset, "original", data_root)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as a worker runs
+    try:
+        trainer = Trainer.new(TrainConfig(model, dataset).resolved(data.num_factors), data.observation_shape, "cpu")
+        train_step(trainer, batch(data, trainer.model, 64, trainer.data_rng))
+        start = time.perf_counter()
+        for _ in range(steps):
+            train_step(trainer, batch(data, trainer.model, 64, trainer.data_rng))
+        return steps / (time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _check_names(profile: Profile):
+    from bench.data import DATASETS, VARIANTS
+    from bench.errors import lookup
+    from bench.models import MODELS
+    for name in profile.datasets:
+        lookup(DATASETS, name, "dataset")
+    for name in profile.variants:
+        lookup(VARIANTS, name, "variant")
+    for name in profile.models:
+        lookup(MODELS, name, "model")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
+def line_search_path(results: Path, suite: str, profile: str) -> Path:
+    return Path(results) / "suites" / f"{suite}-{profile}-line-search.json"
+
+
+def _save_choices(path: Path, choices: dict):
+    rows = [{"model": m, "dataset": d, "chosen": c["value"], "all_over_pruned": c["all_over_pruned"],
+             "tried": [{"value": v, **t} for v, t in c["tried"].items()]} for (m, d), c in sorted(choices.items())]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(rows, indent=2))
+
+
+def run_suite(suite: str, profile: Profile, results: Path, data_root=None, device="cpu", jobs: int = 1,
+              dry_run: bool = False, say=print) -> list[dict]:
+    """Print the plan, then run the line search and the variants; the same call continues an interrupted one."""
+    _check_names(profile)
+    profile_name = profile.name
+    search = runs_for(suite, profile, search_cells(profile))
+    later = (len(profile.variants) - 1) * len(profile.models) * len(profile.datasets) * profile.seeds
+    counts = plan(search, results)
+    say(f"{suite}/{profile_name}: {len(search) + later} runs of {profile.steps} steps: line search {len(search)} "
+        f"({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then {later} on "
+        f"{', '.join(profile.variants[1:])} with the chosen values")
+    if dry_run or counts["done"] < len(search):
+        seconds = estimate_seconds(search, results, data_root, jobs)
+        say(f"estimated training time of the line search: {_duration(seconds)} with {jobs} worker(s) on {device}")
+    if dry_run:
+        return []
+    execute_all(search, results, data_root, device, jobs, desc="line search")
+    choices = choose_values(load_records(search, results))
+    _save_choices(line_search_path(results, suite, profile_name), choices)
+    variants = runs_for(suite, profile, variant_cells(profile, {k: c["value"] for k, c in choices.items()}))
+    execute_all(variants, results, data_root, device, jobs, desc="variants")
+    return load_records(search + variants, results)

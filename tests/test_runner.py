@@ -1,0 +1,110 @@
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bench.metrics import MetricSettings
+from bench.runner import (CHECKPOINT, DONE, METRICS, choose_values, execute, plan, run_id, run_suite,
+                          runs_for, status)
+from bench.suites import Profile, fixed, product, search_cells, sweep, train_config
+from bench.train import TrainConfig
+from bench.models.beta_vae import Config as BetaConfig
+
+SMALL_METRICS = MetricSettings(metrics=("mig", "active_units"), num_train=300, num_test=100)
+TINY = Profile("tiny", datasets=("dsprites_small",), variants=("original", "noise"), models=("beta_vae", "pcl"),
+               multipliers=(1.0,), seeds=1, steps=6, metrics=SMALL_METRICS, batch_size=16)
+
+
+def test_combinators():
+    assert product(sweep("a", [1, 2]), fixed(b=0)) == [{"a": 1, "b": 0}, {"a": 2, "b": 0}]
+    assert len(product(sweep("a", range(3)), sweep("b", range(4)))) == 12
+
+
+def test_run_hash_is_stable_and_sensitive():
+    config = TrainConfig("beta_vae", "dsprites", "original", BetaConfig(8.0), seed=3, steps=100)
+    # The identity of this config must never change by accident: cached runs would silently be orphaned.
+    assert run_id(config) == run_id(TrainConfig("beta_vae", "dsprites", "original", BetaConfig(8.0), 3, 100))
+    code = ("from bench.runner import run_id; from bench.train import TrainConfig; "
+            "from bench.models.beta_vae import Config; "
+            "print(run_id(TrainConfig('beta_vae', 'dsprites', 'original', Config(8.0), 3, 100)))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == run_id(config)
+    changes = [dict(model_config=BetaConfig(8.5)), dict(seed=4), dict(steps=101), dict(variant="noise"),
+               dict(dataset="shapes3d"), dict(lr=2e-4), dict(batch_size=32), dict(latent_dim=7)]
+    ids = {run_id(dataclasses.replace(config, **c)) for c in changes}
+    assert len(ids) == len(changes) and run_id(config) not in ids
+
+
+def test_seeds_do_not_move_when_a_model_is_added():
+    alone = dataclasses.replace(TINY, models=("beta_vae",))
+    seeds = lambda p: {(c.model, c.value, c.seed_index): train_config("s", p, c).seed for c in search_cells(p)}  # noqa: E731
+    with_pcl, without = seeds(TINY), seeds(alone)
+    assert all(with_pcl[k] == v for k, v in without.items())
+    assert len(set(with_pcl.values())) == len(with_pcl)
+
+
+def test_line_search_choice_skips_over_pruned_values():
+    rec = lambda v, mig, pruned: {"cell": {"model": "m", "dataset": "d", "value": v}, "metrics": {"mig": mig, "over_pruned": pruned}}  # noqa: E731
+    records = [rec(1, 0.5, True), rec(1, 0.6, False), rec(2, 0.3, False), rec(2, 0.35, False), rec(4, 0.1, False)]
+    choice = choose_values(records)[("m", "d")]
+    assert choice["value"] == 2 and not choice["all_over_pruned"]
+    assert choice["tried"][1]["over_pruned"] == 1
+    only_pruned = choose_values([rec(1, 0.5, True), rec(2, 0.7, True)])[("m", "d")]
+    assert only_pruned["value"] == 2 and only_pruned["all_over_pruned"]
+
+
+def test_plan_counts_and_reevaluation_without_retraining(tmp_path):
+    runs = runs_for("s", TINY, search_cells(TINY))
+    assert plan(runs, tmp_path) == {"new": 2}
+    (runs[0].directory(tmp_path)).mkdir(parents=True)
+    (runs[0].directory(tmp_path) / CHECKPOINT).write_bytes(b"")
+    assert plan(runs, tmp_path) == {"new": 1, "partial": 1}
+    run = runs[1]
+    execute(run, tmp_path, data_root=tmp_path / "data")
+    assert status(run, tmp_path) == "done"
+    checkpoint = run.directory(tmp_path) / CHECKPOINT
+    stamp = checkpoint.stat().st_mtime_ns
+    changed = dataclasses.replace(run, metrics=dataclasses.replace(SMALL_METRICS, num_train=400))
+    assert status(changed, tmp_path) == "trained"
+    record = execute(changed, tmp_path, data_root=tmp_path / "data")
+    assert checkpoint.stat().st_mtime_ns == stamp  # evaluated again, not retrained
+    assert record["metric_settings"]["num_train"] == 400 and status(changed, tmp_path) == "done"
+
+
+def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
+    one = run_suite("s", TINY, tmp_path / "one", tmp_path / "data", jobs=1, say=lambda *_: None)
+    two = run_suite("s", TINY, tmp_path / "two", tmp_path / "data", jobs=2, say=lambda *_: None)
+    key = lambda r: r["run_id"]  # noqa: E731
+    assert [r["metrics"] for r in sorted(one, key=key)] == [r["metrics"] for r in sorted(two, key=key)]
+    assert len(one) == 4  # 2 line-search runs, then 2 on noise
+
+
+RUN_SCRIPT = """
+import sys
+from bench.runner import run_suite
+from tests.test_runner import TINY
+import dataclasses
+profile = dataclasses.replace(TINY, steps=int(sys.argv[3]), seeds=2)
+run_suite("s", profile, sys.argv[1], sys.argv[2], jobs=1, say=lambda *_: None)
+"""
+
+
+def test_grid_killed_mid_way_resumes_to_the_same_records(tmp_path):
+    def start(results):
+        return subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(results), str(tmp_path / "data"), "30"],
+                                cwd=os.getcwd())
+    assert start(tmp_path / "whole").wait() == 0
+    victim = start(tmp_path / "resumed")
+    deadline = time.time() + 120
+    while not list((tmp_path / "resumed").glob("runs/*/" + DONE)):
+        assert victim.poll() is None and time.time() < deadline
+        time.sleep(0.05)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert start(tmp_path / "resumed").wait() == 0
+    read = lambda root: {p.parent.name: json.loads(p.read_text())["metrics"] for p in root.glob("runs/*/" + METRICS)}  # noqa: E731
+    assert read(tmp_path / "resumed") == read(tmp_path / "whole") and len(read(tmp_path / "whole")) == 8
