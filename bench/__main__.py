@@ -91,9 +91,19 @@ def cmd_run(args):
     from bench.train import resolve_device
     resolve_device(args.device)
     records = run_suite(args.suite, get_profile(args.suite, args.profile), args.results, args.data_root,
-                        args.device, args.jobs, args.dry_run)
+                        args.device, args.jobs, args.dry_run, backend=args.backend, scheduler=args.scheduler)
     if records:
         print(f"{len(records)} runs done; records in {args.results}/runs/*/metrics.json")
+
+
+def cmd_report(args):
+    from bench.report import build_report
+    from bench.report.build import median_models
+    from bench.report.records import read_jsonl, read_results
+    records = read_jsonl(args.records) if args.records else read_results(args.results, args.suite, args.profile)
+    traversals = None if args.records or args.no_traversals else median_models(records, args.results, args.data_root)
+    out = args.out or f"reports/{args.suite}/{args.profile}"
+    print(f"wrote {build_report(records, out, traversals)}")
 
 
 def cmd_check(args):
@@ -169,8 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
     p.add_argument("--results", default="results", help="results root (default: ./results)")
     p.add_argument("--dry-run", action="store_true", help="print the plan only")
+    p.add_argument("--backend", default="local", help="local (joblib workers) or dask (an existing cluster)")
+    p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (with --backend dask)")
     _add_data_root(p)
     p.set_defaults(func=cmd_run)
+
+    p = commands.add_parser("report", help="tables, plots and verdicts from stored runs, beside the paper")
+    p.add_argument("--suite", default="inductive-bias")
+    p.add_argument("--profile", default="smoke")
+    p.add_argument("--results", default="results", help="results root to read runs from")
+    p.add_argument("--records", help="a records.jsonl (as a report writes) instead of the results root")
+    p.add_argument("--out", help="output folder (default: reports/SUITE/PROFILE)")
+    p.add_argument("--no-traversals", action="store_true", help="skip latent traversals (they load checkpoints)")
+    _add_data_root(p)
+    p.set_defaults(func=cmd_report)
 
     p = commands.add_parser("check", help="CI regression: run the smoke profile, compare metrics to the baseline")
     p.add_argument("--baseline", default="tests/baselines/smoke.json")

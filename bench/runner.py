@@ -100,23 +100,58 @@ def execute(run: Run, results: Path, data_root=None, device="cpu", checkpoint_ev
     return record
 
 
+def _local(todo: list[Run], results, data_root, device, jobs: int, scheduler=None):
+    if jobs == 1:
+        yield from (execute(r, results, data_root, device) for r in todo)
+        return
+    # Two single-threaded workers beat one two-threaded process here (bench benchmark train).
+    tasks = (delayed(execute)(r, results, data_root, device) for r in todo)
+    yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks)
+
+
+def _dask(todo: list[Run], results, data_root, device, jobs: int, scheduler=None):
+    """On an existing dask.distributed cluster; its workers must see the results and data roots (shared disk)."""
+    from bench.errors import UserError
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UserError("--backend dask needs dask.distributed: pip install -e '.[dask]'") from None
+    if not scheduler:
+        raise UserError("--backend dask needs --scheduler ADDRESS of a running scheduler, e.g. tcp://host:8786")
+    root = Path(data_root).resolve() if data_root else Path(os.environ.get("BENCH_DATA_ROOT", "datasets")).resolve()
+    with Client(scheduler) as client:
+        futures = [client.submit(execute, r, Path(results).resolve(), root, device, pure=False) for r in todo]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+BACKENDS = {"local": _local, "dask": _dask}
+
+
 def execute_all(runs: list[Run], results: Path, data_root=None, device="cpu", jobs: int = 1,
-                desc: str = "runs") -> list[dict]:
-    """Execute every run that is not done, `jobs` at a time, with a progress bar over runs."""
+                desc: str = "runs", backend: str = "local", scheduler=None) -> list[dict]:
+    """Execute every run that is not done, with a progress bar over runs."""
+    from bench.errors import lookup
+    execute_on = lookup(BACKENDS, backend, "backend")
     todo = [r for r in runs if status(r, results) != "done"]
     records = []
     with tqdm(total=len(todo), desc=desc, unit="run") as bar:
-        if jobs == 1:
-            for run in todo:
-                records.append(execute(run, results, data_root, device))
-                bar.update(1)
-        else:
-            # Two single-threaded workers beat one two-threaded process here (bench benchmark train).
-            tasks = (delayed(execute)(r, results, data_root, device) for r in todo)
-            for record in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
-                records.append(record)
-                bar.update(1)
+        for record in execute_on(todo, results, data_root, device, jobs, scheduler):
+            records.append(record)
+            bar.update(1)
     return records
+
+
+def load_model(record: dict, results: Path, data_root=None):
+    """The trained model of a record, from its run directory's final checkpoint, with its dataset."""
+    from bench.data import get
+    from bench.models import MODELS
+    c = dict(record["config"])
+    c["model_config"] = MODELS[c["model"]].Config(**(c["model_config"] or {}))
+    config = TrainConfig(**c)
+    data = get(config.dataset, config.variant, data_root)
+    trainer = train(config, data, Path(results) / "runs" / record["run_id"], progress=False)
+    return trainer.model, data
 
 
 def load_records(runs: list[Run], results: Path) -> list[dict]:
@@ -203,7 +238,7 @@ def _save_choices(path: Path, choices: dict):
 
 
 def run_suite(suite: str, profile: Profile, results: Path, data_root=None, device="cpu", jobs: int = 1,
-              dry_run: bool = False, say=print) -> list[dict]:
+              dry_run: bool = False, say=print, backend: str = "local", scheduler=None) -> list[dict]:
     """Print the plan, then run the line search and the variants; the same call continues an interrupted one."""
     _check_names(profile)
     profile_name = profile.name
@@ -218,9 +253,9 @@ def run_suite(suite: str, profile: Profile, results: Path, data_root=None, devic
         say(f"estimated training time of the line search: {_duration(seconds)} with {jobs} worker(s) on {device}")
     if dry_run:
         return []
-    execute_all(search, results, data_root, device, jobs, desc="line search")
+    execute_all(search, results, data_root, device, jobs, "line search", backend, scheduler)
     choices = choose_values(load_records(search, results))
     _save_choices(line_search_path(results, suite, profile_name), choices)
     variants = runs_for(suite, profile, variant_cells(profile, {k: c["value"] for k, c in choices.items()}))
-    execute_all(variants, results, data_root, device, jobs, desc="variants")
+    execute_all(variants, results, data_root, device, jobs, "variants", backend, scheduler)
     return load_records(search + variants, results)

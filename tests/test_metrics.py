@@ -167,3 +167,16 @@ def test_vectorised_mig_equals_the_per_pair_sklearn_reference(rng):
     from bench.benchmarks.metrics import reference_mig, synthetic_codes
     codes, factors = synthetic_codes((3, 6, 40, 32, 32), 10, rng, 3000)
     assert mig(codes, factors)["mig"] == pytest.approx(reference_mig(codes, factors), abs=1e-12)
+
+
+def test_fast_discretisation_equals_numpy_histogram_digitize():
+    from bench.metrics.information import histogram_discretize
+    rng = np.random.default_rng(0)
+    for trial in range(100):
+        codes = rng.standard_normal((500, 4)) * rng.uniform(1e-3, 1e3) + rng.uniform(-1e3, 1e3)
+        if trial % 3 == 0:
+            codes = np.round(codes, 1)  # values on the bin edges
+        if trial % 7 == 0:
+            codes[:, 1] = 5.0  # a constant dimension
+        expected = np.stack([np.digitize(codes[:, d], np.histogram(codes[:, d], 20)[1][:-1]) for d in range(4)], 1)
+        np.testing.assert_array_equal(histogram_discretize(codes, 20), expected)

@@ -108,3 +108,15 @@ def test_grid_killed_mid_way_resumes_to_the_same_records(tmp_path):
     assert start(tmp_path / "resumed").wait() == 0
     read = lambda root: {p.parent.name: json.loads(p.read_text())["metrics"] for p in root.glob("runs/*/" + METRICS)}  # noqa: E731
     assert read(tmp_path / "resumed") == read(tmp_path / "whole") and len(read(tmp_path / "whole")) == 8
+
+
+def test_dask_backend_on_a_real_local_cluster_equals_a_local_run(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    local = run_suite("s", TINY, tmp_path / "local", tmp_path / "data", jobs=1, say=lambda *_: None)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        remote = run_suite("s", TINY, tmp_path / "dask", tmp_path / "data", say=lambda *_: None, backend="dask",
+                           scheduler=cluster.scheduler_address)
+    key = lambda r: r["run_id"]  # noqa: E731
+    assert [r["metrics"] for r in sorted(remote, key=key)] == [r["metrics"] for r in sorted(local, key=key)]
+    assert len(remote) == 4

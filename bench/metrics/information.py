@@ -8,21 +8,24 @@ sklearn.metrics.mutual_info_score, from contingency tables built with one bincou
 import numpy as np
 
 
-def histogram_edges(x: np.ndarray, num_bins: int) -> np.ndarray:
-    """The bin edges np.histogram(x, num_bins) uses, without counting (identical floats)."""
-    lo, hi = float(x.min()), float(x.max())
-    if lo == hi:
-        lo, hi = lo - 0.5, hi + 0.5
-    return np.linspace(lo, hi, num_bins + 1, endpoint=True)
+def histogram_edges(codes: np.ndarray, num_bins: int) -> np.ndarray:
+    """Per-dimension bin edges (num_bins + 1, D), the floats np.histogram(codes[:, d], num_bins) uses."""
+    lo, hi = codes.min(axis=0), codes.max(axis=0)
+    flat = lo == hi
+    lo, hi = np.where(flat, lo - 0.5, lo), np.where(flat, hi + 0.5, hi)
+    return np.linspace(lo, hi, num_bins + 1, endpoint=True, axis=0)
 
 
 def histogram_discretize(codes: np.ndarray, num_bins: int = 20) -> np.ndarray:
-    """(N, D) float -> (N, D) int bins in 1..num_bins, per dimension over its own range."""
-    out = np.empty(codes.shape, dtype=np.int64)
-    for d in range(codes.shape[1]):
-        # np.digitize(x, edges[:-1]) is searchsorted(..., side="right") on sorted edges.
-        out[:, d] = np.searchsorted(histogram_edges(codes[:, d], num_bins)[:-1], codes[:, d], side="right")
-    return out
+    """(N, D) float -> (N, D) int bins in 1..num_bins, equal to np.digitize(x, np.histogram(x, num_bins)[1][:-1])
+    per dimension: a floor estimate, corrected by one step against the exact edges where rounding misplaced it."""
+    edges = histogram_edges(codes, num_bins)
+    lo, width = edges[0], edges[-1] - edges[0]
+    idx = np.clip(np.floor((codes - lo) / width * num_bins).astype(np.int64), 0, num_bins - 1)
+    cols = np.arange(codes.shape[1])
+    idx -= codes < edges[idx, cols]
+    idx += (codes >= edges[idx + 1, cols]) & (idx < num_bins - 1)  # the last bin is closed, as in digitize
+    return idx + 1
 
 
 def _mi_from_counts(counts: np.ndarray) -> np.ndarray:
@@ -40,11 +43,11 @@ def discrete_mutual_info(bins: np.ndarray, factors: np.ndarray) -> np.ndarray:
     n, dims = bins.shape
     num_bins = int(bins.max()) + 1
     out = np.empty((dims, factors.shape[1]))
-    offsets = (np.arange(dims) * num_bins)[None, :]
+    cells = bins + (np.arange(dims) * num_bins)[None, :]  # (code dim, bin) as one index
     for k in range(factors.shape[1]):
         y = factors[:, k]
         classes = int(y.max()) + 1  # classes are indices; empty ones add nothing to the MI
-        flat = ((bins + offsets) * classes + y[:, None]).ravel()
+        flat = (cells * classes + y[:, None]).ravel()
         counts = np.bincount(flat, minlength=dims * num_bins * classes).reshape(dims, num_bins, classes)
         out[:, k] = _mi_from_counts(counts.astype(np.float64))
     return out

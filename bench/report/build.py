@@ -1,0 +1,91 @@
+"""`bench report`: from run records to a folder a person reads, starting at index.md."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from bench.report import plots, tables, verdicts
+from bench.report.records import to_frame, write_jsonl
+from bench.runner import choose_values
+
+PCL_NOTE = "PCL has no decoder: it has no reconstruction and no traversal."
+
+
+def line_search_table(choices: dict) -> pd.DataFrame:
+    rows = []
+    for (model, dataset), c in sorted(choices.items()):
+        for value, t in sorted(c["tried"].items(), key=lambda kv: (kv[0] is None, kv[0])):
+            rows.append({"dataset": dataset, "model": model, "value": value, "mean MIG": t["mean_mig"],
+                         "runs": t["runs"], "over-pruned": t["over_pruned"],
+                         "chosen": "yes" if value == c["value"] else ""})
+    return pd.DataFrame(rows).set_index(["dataset", "model"])
+
+
+def median_models(records: list[dict], results: Path, data_root=None) -> dict:
+    """The median-MIG run of each dataset x model x variant that has a decoder, loaded for traversals."""
+    from bench.models import MODELS
+    from bench.runner import load_model
+    groups: dict[tuple, list] = {}
+    for r in records:
+        if MODELS[r["cell"]["model"]].has_decoder:
+            groups.setdefault((r["cell"]["dataset"], r["cell"]["model"], r["cell"]["variant"]), []).append(r)
+    return {f"{d}-{m}-{v}": load_model(sorted(rs, key=lambda r: r["metrics"]["mig"])[len(rs) // 2], results, data_root)
+            for (d, m, v), rs in sorted(groups.items())}
+
+
+def build_report(records: list[dict], out: Path, models_for_traversal=None) -> Path:
+    """Write records.jsonl, tables (md/tex/csv), plots (png/pdf), verdicts and index.md under `out`."""
+    out = Path(out)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    (out / "plots").mkdir(parents=True, exist_ok=True)
+    frame = to_frame(records)
+    write_jsonl(records, out / "records.jsonl")
+    search = frame[frame.variant == "original"]
+    choices = choose_values([r for r in records if r["cell"]["variant"] == "original"])
+    chosen = tables.chosen_runs(frame, {k: c["value"] for k, c in choices.items()})
+    stats = tables.summary(chosen)
+    sections = [_header(records, frame)]
+    sections.append("## Verdicts\n\n" + verdicts.markdown(verdicts.verdicts(chosen)))
+    beside = tables.beside_paper(stats)
+    sections.append(tables.write_table(beside.set_index(["dataset", "model", "variant"]),
+                                       out / "tables" / "mig_vs_paper", "MIG: ours beside the paper's Table 1"))
+    for metric in sorted(set(stats.metric), key=lambda m: tables.TABLE_METRICS.index(m)):
+        sections.append(tables.write_table(tables.formatted(stats, metric), out / "tables" / metric,
+                                           f"{metric}: mean ± std (n), at each model's chosen value"))
+    sections.append(tables.write_table(line_search_table(choices), out / "tables" / "line_search",
+                                       "Line search on the original data (chosen: best mean MIG, not over-pruned)"))
+    sections.append(_plots(frame, beside, out, models_for_traversal))
+    (out / "index.md").write_text("\n".join(sections))
+    return out / "index.md"
+
+
+def _header(records, frame) -> str:
+    r = records[0]
+    settings = ", ".join(f"{k}={v}" for k, v in r["metric_settings"].items())
+    versions = ", ".join(f"{k} {v}" for k, v in r["versions"].items())
+    devices = sorted({str(x.get("training", {}).get("device", "?")) for x in records})
+    return (f"# {r['suite']} / {r['profile']}\n\n{len(frame)} runs of {', '.join(map(str, sorted(set(frame.steps))))} "
+            f"steps: {', '.join(sorted(set(frame.model)))} on {', '.join(sorted(set(frame.dataset)))} "
+            f"({', '.join(v for v in tables.VARIANT_ORDER if v in set(frame.variant))}).\n\n"
+            f"Metric settings: {settings}.\n\nVersions: {versions}. Trained on: {', '.join(devices)}.\n\n"
+            f"Paper numbers are a third-party transcription of Table 1 (see `../shared/reference/PAPER.md`).\n")
+
+
+def _plots(frame, beside, out, models_for_traversal) -> str:
+    lines = ["## Plots\n"]
+    png = plots.reconstruction_vs_mig(frame, out / "plots" / "reconstruction_vs_mig")
+    lines.append(f"Reconstruction versus MIG, one point per run over the line-search values. {PCL_NOTE}\n\n"
+                 f"![reconstruction vs MIG](plots/{png})\n")
+    png = plots.ours_vs_paper(beside, out / "plots" / "mig_vs_paper")
+    lines.append(f"Our MIG versus the paper's, per dataset x model x variant.\n\n![MIG vs paper](plots/{png})\n")
+    if frame["active_units"].notna().any():
+        png = plots.active_units(frame, out / "plots" / "active_units")
+        lines.append(f"Active units per run; a run below the number of factors is over-pruned.\n\n"
+                     f"![active units](plots/{png})\n")
+    for title, (model, data) in (models_for_traversal or {}).items():
+        png = plots.traversal(model, data, out / "plots" / f"traversal-{title}", title)
+        lines.append(f"Traversal, {title} (median-MIG run): each row sweeps one latent from -2 to 2.\n\n"
+                     f"![traversal {title}](plots/{png})\n")
+    if models_for_traversal is not None:
+        lines.append(f"{PCL_NOTE}\n")
+    return "\n".join(lines)

@@ -1,0 +1,52 @@
+"""Run records -> one pandas DataFrame, a row per run. Records computed with different metric settings are
+never mixed: their numbers are not comparable (a different bin count or scikit-learn changes them)."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from bench.errors import UserError
+
+NUMERIC = ("mig", "sap", "dci_disentanglement", "dci_completeness", "dci_informativeness_test", "reconstruction",
+           "active_units", "polarisation_dkl", "modularity", "explicitness_test", "factor_vae_eval",
+           "beta_vae_eval", "dto_mean")
+
+
+def read_results(results: Path, suite: str, profile: str) -> list[dict]:
+    records = []
+    for path in sorted(Path(results).glob("runs/*/metrics.json")):
+        record = json.loads(path.read_text())
+        if record.get("suite") == suite and record.get("profile") == profile:
+            records.append(record)
+    return records
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    try:
+        return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    except FileNotFoundError:
+        raise UserError(f"no records file {path}; write one with `bench report` first") from None
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path} is not JSON lines ({e}); pass the records.jsonl a report wrote") from None
+
+
+def write_jsonl(records: list[dict], path: Path):
+    from bench.atomic import atomic_write_text
+    atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+
+
+def to_frame(records: list[dict]) -> pd.DataFrame:
+    if not records:
+        raise UserError("no finished runs to report; run `bench run` first, or pass --records FILE")
+    settings = {json.dumps(r["metric_settings"], sort_keys=True) for r in records}
+    if len(settings) > 1:
+        raise UserError(f"the records mix {len(settings)} different metric settings, which are not comparable; "
+                        "re-evaluate them with one setting (bench run does) or report them separately")
+    rows = []
+    for r in records:
+        row = {**r["cell"], "run_id": r["run_id"], "suite": r["suite"], "profile": r["profile"],
+               "steps": r["config"]["steps"], "over_pruned": bool(r["metrics"].get("over_pruned", False))}
+        row.update({k: r["metrics"].get(k) for k in NUMERIC})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,88 @@
+"""Tables of metrics as mean +- std (n) per dataset x model x variant, and ours beside the paper's Table 1."""
+
+from importlib import resources
+
+import pandas as pd
+
+TABLE_METRICS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "reconstruction", "active_units")
+VARIANT_ORDER = ("original", "modified", "noise")
+
+
+def paper_table() -> pd.DataFrame:
+    with resources.files("bench.report").joinpath("paper_mig.csv").open() as f:
+        return pd.read_csv(f)
+
+
+def chosen_runs(frame: pd.DataFrame, choices: dict | None) -> pd.DataFrame:
+    """The runs at each (model, dataset)'s chosen line-search value (all runs when no choice is known)."""
+    if not choices:
+        return frame
+    chosen = frame.apply(lambda r: _same(r["value"], choices.get((r["model"], r["dataset"]), r["value"])), axis=1)
+    return frame[chosen]
+
+
+def _same(a, b) -> bool:
+    return (a is None and b is None) or (pd.isna(a) and pd.isna(b)) or a == b
+
+
+def summary(frame: pd.DataFrame, metrics=TABLE_METRICS) -> pd.DataFrame:
+    """Long table: dataset, model, variant, metric, mean, std, n."""
+    present = [m for m in metrics if m in frame and frame[m].notna().any()]
+    long = frame.melt(id_vars=["dataset", "model", "variant"], value_vars=present, var_name="metric",
+                      value_name="score").dropna()
+    out = long.groupby(["dataset", "model", "variant", "metric"], sort=True)["score"].agg(["mean", "std", "count"])
+    return out.rename(columns={"count": "n"}).reset_index()
+
+
+def formatted(stats: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Wide table for one metric: rows dataset x model, columns variants, cells 'mean +- std (n)'."""
+    sub = stats[stats["metric"] == metric].copy()
+    sub["cell"] = [f"{m:.3f} ± {0.0 if pd.isna(s) else s:.3f} ({n})" for m, s, n in zip(sub["mean"], sub["std"], sub["n"])]
+    wide = sub.pivot(index=["dataset", "model"], columns="variant", values="cell")
+    return wide[[v for v in VARIANT_ORDER if v in wide.columns]].fillna("-")
+
+
+def beside_paper(stats: pd.DataFrame) -> pd.DataFrame:
+    """MIG per cell: ours (mean, std, n) beside the paper's (mean, std)."""
+    ours = stats[stats["metric"] == "mig"][["dataset", "model", "variant", "mean", "std", "n"]]
+    paper = paper_table().rename(columns={"mig_mean": "paper_mean", "mig_std": "paper_std"})
+    both = ours.merge(paper[["dataset", "model", "variant", "paper_mean", "paper_std"]],
+                      on=["dataset", "model", "variant"], how="left")
+    both["order"] = both["variant"].map({v: i for i, v in enumerate(VARIANT_ORDER)})
+    both = both.sort_values(["dataset", "model", "order"]).drop(columns="order")
+    return both.rename(columns={"mean": "ours_mean", "std": "ours_std"})
+
+
+def _rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    flat = table.reset_index()
+    return [str(c) for c in flat.columns], [[_cell(v) for v in row] for row in flat.itertuples(index=False)]
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "-" if pd.isna(value) else f"{value:.3f}"
+    return str(value)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    header, rows = _rows(table)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
+
+
+def latex(table: pd.DataFrame) -> str:
+    header, rows = _rows(table)
+    esc = lambda s: s.replace("±", r"$\pm$").replace("_", r"\_")  # noqa: E731
+    body = [" & ".join(esc(c) for c in r) + r" \\" for r in rows]
+    return "\n".join([r"\begin{tabular}{" + "l" * len(header) + "}", r"\hline",
+                      " & ".join(esc(h) for h in header) + r" \\", r"\hline", *body, r"\hline",
+                      r"\end{tabular}"]) + "\n"
+
+
+def write_table(table: pd.DataFrame, stem, title: str) -> str:
+    """Write Markdown, LaTeX and CSV; return the Markdown with its title."""
+    text = f"### {title}\n\n{markdown(table)}"
+    stem.with_suffix(".md").write_text(text)
+    stem.with_suffix(".tex").write_text(latex(table))
+    table.to_csv(stem.with_suffix(".csv"))
+    return text

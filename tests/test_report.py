@@ -1,0 +1,65 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bench.errors import UserError
+from bench.report import build_report
+from bench.report.records import read_jsonl, to_frame
+from bench.report.verdicts import verdicts, welch
+
+DATA, GOLDEN = Path(__file__).parent / "data", Path(__file__).parent / "golden"
+
+
+def test_report_matches_the_golden_files(tmp_path):
+    index = build_report(read_jsonl(DATA / "report_records.jsonl"), tmp_path)
+    for name in ("mig.md", "mig_vs_paper.md", "line_search.md"):
+        assert (tmp_path / "tables" / name).read_text() == (GOLDEN / name).read_text(), name
+    text = index.read_text()
+    assert (GOLDEN / "verdicts.md").read_text() in text
+    for picture in ("reconstruction_vs_mig.png", "mig_vs_paper.png", "active_units.png"):
+        assert (tmp_path / "plots" / picture).stat().st_size > 1000
+    assert (tmp_path / "tables" / "mig.tex").read_text().startswith(r"\begin{tabular}")
+    assert read_jsonl(tmp_path / "records.jsonl") == read_jsonl(DATA / "report_records.jsonl")
+
+
+def _frame(model, variant_values):
+    rows = [{"dataset": "d", "model": model, "variant": v, "mig": x} for v, xs in variant_values.items() for x in xs]
+    return pd.DataFrame(rows)
+
+
+def test_welch_verdicts_on_records_with_a_known_answer():
+    drop = _frame("beta_vae", {"original": [0.30, 0.32, 0.28, 0.31], "modified": [0.10, 0.12, 0.09, 0.11],
+                               "noise": [0.27, 0.29, 0.25, 0.28]})
+    same = _frame("pcl", {"original": [0.20, 0.22, 0.21], "modified": [0.21, 0.20, 0.22]})
+    found = {(v.model, v.claim): v for v in verdicts(pd.concat([drop, same]))}
+    assert found[("beta_vae", "MIG drops on modified data")].answer == "yes"
+    assert found[("beta_vae", "noise hurts less than the modification")].answer == "yes"
+    assert found[("pcl", "PCL's MIG is unchanged on modified data")].answer == "yes"
+    t, p, d = welch([0.30, 0.32, 0.28, 0.31], [0.10, 0.12, 0.09, 0.11], "greater")
+    expected = stats.ttest_ind([0.30, 0.32, 0.28, 0.31], [0.10, 0.12, 0.09, 0.11], equal_var=False,
+                               alternative="greater")
+    assert p == pytest.approx(expected.pvalue) and d > 5
+
+
+def test_no_drop_and_too_few_runs():
+    flat = _frame("beta_vae", {"original": [0.2, 0.22, 0.21], "modified": [0.21, 0.2, 0.23], "noise": [0.2, 0.21]})
+    found = {v.claim: v for v in verdicts(flat)}
+    assert found["MIG drops on modified data"].answer == "no"
+    assert found["noise hurts less than the modification"].answer == "not enough runs"
+
+
+def test_report_refuses_mixed_metric_settings():
+    records = read_jsonl(DATA / "report_records.jsonl")
+    records[0] = json.loads(json.dumps(records[0]))
+    records[0]["metric_settings"]["num_bins"] = 10
+    with pytest.raises(UserError, match="different metric settings"):
+        to_frame(records)
+
+
+def test_report_without_runs_says_what_to_do():
+    with pytest.raises(UserError, match="bench run"):
+        to_frame([])
