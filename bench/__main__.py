@@ -16,9 +16,9 @@ def _add_data_root(p):
                    help="where image caches and original files live (default: $BENCH_DATA_ROOT or ./datasets)")
 
 
-def _datasets_arg(p, required=False):
+def _datasets_arg(p, required=False, default="all"):
     from bench.data import DATASETS
-    help_all = "" if required else " (default: all)"
+    help_all = "" if required else f" (default: {default})"
     p.add_argument("--dataset", required=required, help=f"one of {', '.join(DATASETS)}{help_all}")
 
 
@@ -65,7 +65,7 @@ def cmd_datasets_show(args):
 
 def cmd_benchmark_datasets(args):
     from bench.benchmarks.datasets import run
-    run([spec.name for spec in _selected(args.dataset)], args.data_root)
+    run([spec.name for spec in _selected(args.dataset)] if args.dataset else ["dsprites", "shapes3d"], args.data_root)
 
 
 def cmd_train(args):
@@ -106,6 +106,20 @@ def cmd_report(args):
     print(f"wrote {build_report(records, out, traversals)}")
 
 
+def cmd_experiment_mig_vs_steps(args):
+    from pathlib import Path
+    from bench.errors import lookup
+    from bench.experiments.mig_vs_steps import parse_overrides, run
+    from bench.models import MODELS
+    lookup(MODELS, args.model, "model")
+    _selected(args.dataset)
+    overrides = parse_overrides(args.set, args.model)
+    milestones = [int(s) for s in args.steps.split(",")]
+    label = "-".join(f"{k}{v:g}" for k, v in overrides.items())
+    out = Path(args.out or f"results/experiments/mig-vs-steps-{args.model}-{args.dataset}{'-' + label if label else ''}.csv")
+    run(args.model, args.dataset, milestones, args.seeds, args.jobs, overrides, out, args.data_root)
+
+
 def cmd_check(args):
     import tempfile
     from bench.check import check
@@ -116,8 +130,12 @@ def cmd_check(args):
 
 
 def cmd_benchmark_metrics(args):
-    from bench.benchmarks.metrics import run
-    run(args.data_root)
+    from bench.benchmarks.metrics import PARTS, run
+    parts = args.parts.split(",")
+    for part in parts:
+        if part not in PARTS:
+            raise UserError(f"unknown part {part!r}; choose from: {', '.join(PARTS)}")
+    run(args.data_root, parts=parts)
 
 
 def cmd_benchmark_train(args):
@@ -194,6 +212,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_root(p)
     p.set_defaults(func=cmd_report)
 
+    experiment = commands.add_parser("experiment", help="short experiments that answer one question each")
+    ex_cmds = experiment.add_subparsers(dest="name", required=True, metavar="NAME")
+    p = ex_cmds.add_parser("mig-vs-steps", help="MIG at training milestones, per seed (to choose a budget)")
+    p.add_argument("--model", default="beta_vae")
+    _datasets_arg(p, required=True)
+    p.add_argument("--steps", default="2000,5000,10000,20000", help="comma-separated milestones")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--jobs", type=int, default=os.cpu_count())
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a model setting, e.g. beta=4")
+    p.add_argument("--out", help="CSV file (default: results/experiments/...)")
+    _add_data_root(p)
+    p.set_defaults(func=cmd_experiment_mig_vs_steps)
+
     p = commands.add_parser("check", help="CI regression: run the smoke profile, compare metrics to the baseline")
     p.add_argument("--baseline", default="tests/baselines/smoke.json")
     p.add_argument("--update", action="store_true", help="rewrite the baseline (only for intended changes)")
@@ -205,10 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     benchmark = commands.add_parser("benchmark", help="speed benchmarks, each against a baseline in the same run")
     bm_cmds = benchmark.add_subparsers(dest="target", required=True, metavar="TARGET")
     p = bm_cmds.add_parser("datasets", help="rendering and random-batch read throughput")
-    _datasets_arg(p)
+    _datasets_arg(p, default="dsprites and shapes3d")
     _add_data_root(p)
     p.set_defaults(func=cmd_benchmark_datasets)
     p = bm_cmds.add_parser("metrics", help="metric time against straightforward references, with agreement checks")
+    p.add_argument("--parts", default="compare,evaluation",
+                   help="compare (each metric vs its reference) and/or evaluation (one model, opt-in costs)")
     _add_data_root(p)
     p.set_defaults(func=cmd_benchmark_metrics)
     p = bm_cmds.add_parser("train", help="training images/s per model against the ceiling and a DataLoader loop")

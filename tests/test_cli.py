@@ -6,7 +6,8 @@ import pytest
 from bench.__main__ import build_parser, main
 
 COMMANDS = [[], ["datasets"], ["datasets", "build"], ["datasets", "info"], ["datasets", "show"],
-            ["benchmark"], ["benchmark", "datasets"], ["benchmark", "train"], ["benchmark", "metrics"], ["train"]]
+            ["benchmark"], ["benchmark", "datasets"], ["benchmark", "train"], ["benchmark", "metrics"], ["train"], ["run"], ["report"], ["check"],
+            ["experiment"], ["experiment", "mig-vs-steps"]]
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "top")
@@ -18,9 +19,9 @@ def test_every_command_has_help(words, capsys):
 
 
 @pytest.mark.parametrize("argv,valid", [
-    (["datasets", "show", "--dataset", "mnist", "--out", "x.png"], "dsprites, dsprites_small, shapes3d"),
+    (["datasets", "show", "--dataset", "mnist", "--out", "x.png"], "dsprites, dsprites_mini, dsprites_small, shapes3d"),
     (["datasets", "build", "--dataset", "dsprites", "--variant", "blurred"], "noise, original"),
-    (["datasets", "info", "--dataset", "nope"], "dsprites, dsprites_small, shapes3d"),
+    (["datasets", "info", "--dataset", "nope"], "dsprites, dsprites_mini, dsprites_small, shapes3d"),
     (["train", "--model", "vae", "--dataset", "dsprites"], "beta_tcvae, beta_vae"),
     (["benchmark", "train", "--model", "vae"], "ae, beta_tcvae"),
 ])

@@ -69,3 +69,13 @@ def test_sprites_never_leave_the_canvas(x, y):
     masks = render(shapes, np.ones(n), orientations, np.full(n, x), np.full(n, y))
     border = np.concatenate([masks[:, 0], masks[:, -1], masks[:, :, 0], masks[:, :, -1]], axis=1)
     assert border.sum() == 0
+
+
+def test_a_configuration_drops_fixed_factors_and_renders_them_at_their_value():
+    mini = dsprites.make_spec("mini", size=32, num_positions=32, num_orientations=1, shapes=(0,))
+    assert mini.grid.names == ("scale", "posX", "posY") and mini.grid.sizes == (6, 32, 32)
+    assert not any(mini.grid.categorical) and mini.fixed_values == {"shape": 0.0, "orientation": 0.0}
+    classes = np.array([[0, 0, 31], [5, 17, 3]])
+    expected = render(np.zeros(2, int), np.array([0.5, 1.0]), np.zeros(2), np.array([0.0, 17 / 31]),
+                      np.array([1.0, 3 / 31]), size=32)
+    np.testing.assert_array_equal(dsprites.render_classes(mini, classes)[:, 0], expected * 255)

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from bench.benchmarks.report import header, rate, row
 from bench.data import DATASETS, get
-from bench.data import dsprites, shapes3d_render
+from bench.data import dsprites, shapes3d, shapes3d_render
 from bench.data.shapes3d import HUE_FACTORS
 
 BATCH = 64
@@ -26,20 +26,28 @@ def _render_all(spec) -> float:
     return len(spec.grid) / (time.perf_counter() - start)
 
 
-def _one_at_a_time(spec, rng, n) -> float:
+def _dsprites_one(spec, f):
+    return dsprites.render_classes(spec, f[None])
+
+
+def _shapes3d_one(spec, f):
+    sc, sh, o = (spec.factor_values[k][f[k]] for k in range(HUE_FACTORS, spec.grid.num_factors))
+    geometry = shapes3d_render.render_geometry(sc, int(sh), o, size=spec.observation_shape[-1])
+    rgb = shapes3d_render.hue_rgb([spec.factor_values[k][f[k]] for k in range(HUE_FACTORS)])
+    return sum(shapes3d_render.surface_layers(geometry, s, rgb[s - 1:s]) for s in (1, 2, 3))
+
+
+# The straightforward way to render one image, per renderer: no work shared between images.
+ONE_AT_A_TIME = {dsprites.render_chunks: (_dsprites_one, 2000), shapes3d.render_chunks: (_shapes3d_one, 60)}
+
+
+def _one_at_a_time(spec, rng) -> float:
     """Images/s rendering single images with no sharing of work: the baseline."""
+    render, n = ONE_AT_A_TIME[spec.render_chunks]
     factors = spec.grid.sample_factors(n, rng)
-    if spec.name == "dsprites":
-        render = lambda f: dsprites.render_classes(spec, f[None])  # noqa: E731
-    else:
-        def render(f):
-            sc, sh, o = (spec.factor_values[k][f[k]] for k in range(HUE_FACTORS, spec.grid.num_factors))
-            geometry = shapes3d_render.render_geometry(sc, int(sh), o)
-            rgb = shapes3d_render.hue_rgb([spec.factor_values[k][f[k]] for k in range(HUE_FACTORS)])
-            return sum(shapes3d_render.surface_layers(geometry, s, rgb[s - 1:s]) for s in (1, 2, 3))
     start = time.perf_counter()
     for f in factors:
-        render(f)
+        render(spec, f)
     return n / (time.perf_counter() - start)
 
 
@@ -68,7 +76,7 @@ def run(names, data_root=None):
     for name in names:
         spec = DATASETS[name]
         ds = get(name, "original", data_root)  # builds the cache first if needed, outside the timings
-        baseline = _one_at_a_time(spec, rng, 2000 if name == "dsprites" else 60)
+        baseline = _one_at_a_time(spec, rng)
         ours = _render_all(spec)
         row(f"{name}: render the whole grid", ours, baseline, "img/s")
         print(f"{'':<44} whole grid in {len(spec.grid) / ours:.0f} s (one at a time: "

@@ -10,7 +10,10 @@ from bench.errors import lookup
 
 # dsprites_small: the same renderer at 32 x 32 with 8 positions and 4 orientations (4,608 images), for smoke runs.
 DSPRITES_SMALL = dsprites.make_spec("dsprites_small", size=32, num_positions=8, num_orientations=4)
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (DSPRITES, SHAPES3D, DSPRITES_SMALL)}
+# dsprites_mini: squares at one orientation, 32 x 32: scale 6 x posX 32 x posY 32 (6,144 images). A candidate
+# miniature for the CPU-sized reproduction, keeping the mechanism (position factors, the same renderer).
+DSPRITES_MINI = dsprites.make_spec("dsprites_mini", size=32, num_positions=32, num_orientations=1, shapes=(0,))
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (DSPRITES, SHAPES3D, DSPRITES_SMALL, DSPRITES_MINI)}
 
 
 def get(name: str, variant: str = "original", root=None) -> GroundTruthData:

@@ -18,16 +18,20 @@ ORIGINAL_HDF5 = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5"
 CHUNK = 4096
 
 
-def factor_values(num_positions=32, num_orientations=40):
+NAMES = ("shape", "scale", "orientation", "posX", "posY")
+
+
+def factor_values(num_positions=32, num_orientations=40, shapes=(0, 1, 2)):
     """Values of (shape, scale, orientation, posX, posY); orientation includes 2 pi, as in the original."""
-    return (np.arange(3), np.linspace(0.5, 1.0, 6), np.linspace(0.0, 2 * np.pi, num_orientations),
+    return (np.asarray(shapes), np.linspace(0.5, 1.0, 6), np.linspace(0.0, 2 * np.pi, num_orientations),
             np.linspace(0.0, 1.0, num_positions), np.linspace(0.0, 1.0, num_positions))
 
 
 def render_classes(spec: DatasetSpec, factors: np.ndarray) -> np.ndarray:
-    """Factor classes (n, 5) -> uint8 images (n, 1, H, W) with values 0 / 255."""
-    values = [v[factors[:, k]] for k, v in enumerate(spec.factor_values)]
-    masks = dsprites_render.render(*values, size=spec.observation_shape[-1])
+    """Factor classes (n, K) -> uint8 images (n, 1, H, W) with values 0 / 255."""
+    values = {name: v[factors[:, k]] for k, (name, v) in enumerate(zip(spec.grid.names, spec.factor_values))}
+    values.update({name: np.full(len(factors), v) for name, v in spec.fixed_values.items()})
+    masks = dsprites_render.render(*(values[name] for name in NAMES), size=spec.observation_shape[-1])
     return masks[:, None] * np.uint8(255)
 
 
@@ -74,20 +78,23 @@ def _binary_to_cache(path: Path, block: np.ndarray) -> np.ndarray:
     return block[:, None] * np.uint8(255)
 
 
-def make_spec(name="dsprites", size=64, num_positions=32, num_orientations=40) -> DatasetSpec:
-    values = factor_values(num_positions, num_orientations)
-    original = size == 64 and num_positions == 32 and num_orientations == 40
+def make_spec(name="dsprites", size=64, num_positions=32, num_orientations=40, shapes=(0, 1, 2)) -> DatasetSpec:
+    """dSprites or a smaller configuration of the same renderer; a factor with one value leaves the grid."""
+    values = factor_values(num_positions, num_orientations, shapes)
+    kept = [k for k, v in enumerate(values) if len(v) > 1]
+    original = size == 64 and num_positions == 32 and num_orientations == 40 and len(shapes) == 3
     return DatasetSpec(
         name=name,
-        grid=FactorGrid(("shape", "scale", "orientation", "posX", "posY"), tuple(len(v) for v in values),
-                        categorical=(True, False, False, False, False)),
+        grid=FactorGrid(tuple(NAMES[k] for k in kept), tuple(len(values[k]) for k in kept),
+                        categorical=tuple(NAMES[k] == "shape" for k in kept)),
         observation_shape=(1, size, size),
         render_chunks=render_chunks,
         render_version="dsprites-1",
         eps=0.1,
         original_files=(ORIGINAL_NPZ, ORIGINAL_HDF5) if original else (),
         read_original=read_original if original else None,
-        factor_values=values,
+        factor_values=tuple(values[k] for k in kept),
+        fixed_values={NAMES[k]: float(values[k][0]) for k in range(len(NAMES)) if k not in kept},
     )
 
 

@@ -25,6 +25,7 @@ class DatasetSpec:
     original_files: tuple[str, ...] = ()  # file names looked for in the data root, first found wins
     read_original: Callable[[Path, "DatasetSpec"], Iterator[np.ndarray]] | None = None
     factor_values: tuple[np.ndarray, ...] = field(default=(), compare=False)  # for people; classes index them
+    fixed_values: dict = field(default_factory=dict, compare=False)  # generative factors held constant
 
 
 class GroundTruthData(ABC):

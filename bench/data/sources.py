@@ -28,7 +28,9 @@ def source_params(spec: DatasetSpec, root: Path) -> dict:
     original = find_original(spec, root)
     if original is None:
         return {"source": "rendered", "render_version": spec.render_version, "grid": list(spec.grid.sizes),
-                "observation_shape": list(spec.observation_shape)}
+                "observation_shape": list(spec.observation_shape),
+                "factor_values": [[float(x) for x in v] for v in spec.factor_values],
+                "fixed_values": {k: float(v) for k, v in spec.fixed_values.items()}}
     stat = original.stat()
     return {"source": "original", "file": str(original.resolve()), "bytes": stat.st_size,
             "mtime_ns": stat.st_mtime_ns}
