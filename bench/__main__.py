@@ -130,12 +130,12 @@ def cmd_check(args):
 
 
 def cmd_benchmark_metrics(args):
-    from bench.benchmarks.metrics import PARTS, run
-    parts = args.parts.split(",")
-    for part in parts:
-        if part not in PARTS:
-            raise UserError(f"unknown part {part!r}; choose from: {', '.join(PARTS)}")
-    run(args.data_root, parts=parts)
+    from bench.benchmarks.metrics import COMPARED, PARTS, run
+    parts, metrics = args.parts.split(","), args.metrics.split(",")
+    for name, valid in [(p, PARTS) for p in parts] + [(m, COMPARED) for m in metrics]:
+        if name not in valid:
+            raise UserError(f"unknown {name!r}; choose from: {', '.join(valid)}")
+    run(args.data_root, parts=parts, metrics=metrics)
 
 
 def cmd_benchmark_train(args):
@@ -242,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = bm_cmds.add_parser("metrics", help="metric time against straightforward references, with agreement checks")
     p.add_argument("--parts", default="compare,evaluation",
                    help="compare (each metric vs its reference) and/or evaluation (one model, opt-in costs)")
+    p.add_argument("--metrics", default="mig,sap,dci", help="which metrics the compare part times")
     _add_data_root(p)
     p.set_defaults(func=cmd_benchmark_metrics)
     p = bm_cmds.add_parser("train", help="training images/s per model against the ceiling and a DataLoader loop")

@@ -11,7 +11,7 @@ import scipy.stats
 from sklearn.ensemble import GradientBoostingClassifier
 
 from bench.metrics.checks import check_codes_factors
-from bench.metrics.parallel import classes_per_factor as _classes, map_factors
+from bench.metrics.parallel import classes_per_factor as _classes, parallel_map
 
 
 def _fit_factor(codes_train, y_train, codes_test, y_test, seed):
@@ -39,7 +39,7 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, seed: int = 0, 
     codes_test, factors_test = check_codes_factors(codes_test, factors_test)
     jobs = [(codes_train, factors_train[:, k], codes_test, factors_test[:, k], seed)
             for k in range(factors_train.shape[1])]
-    results = map_factors(_fit_factor, jobs, n_jobs, costs=_classes(factors_train))
+    results = parallel_map(_fit_factor, jobs, n_jobs, costs=_classes(factors_train))
     importance = np.stack([r[0] for r in results], axis=1)  # (codes, factors)
     return {**importance_scores(importance),
             "dci_informativeness_train": float(np.mean([r[1] for r in results])),

@@ -12,7 +12,7 @@ from sklearn.preprocessing import label_binarize
 
 from bench.metrics.checks import check_codes_factors
 from bench.metrics.information import discrete_mutual_info, histogram_discretize
-from bench.metrics.parallel import map_factors
+from bench.metrics.parallel import parallel_map
 
 
 def modularity_from_mi(mi: np.ndarray) -> float:
@@ -45,6 +45,6 @@ def modularity_explicitness(codes_train, factors_train, codes_test, factors_test
     std = np.where(std > 0, std, 1.0)
     train, test = (codes_train - mean) / std, (codes_test - mean) / std
     jobs = [(train, factors_train[:, k], test, factors_test[:, k]) for k in range(factors_train.shape[1])]
-    aucs = np.array(map_factors(_explicitness, jobs, n_jobs))
+    aucs = np.array(parallel_map(_explicitness, jobs, n_jobs))
     return {"modularity": modularity_from_mi(mi), "explicitness_train": float(aucs[:, 0].mean()),
             "explicitness_test": float(aucs[:, 1].mean())}

@@ -1,26 +1,41 @@
-"""Per-factor work in parallel: the factors of a metric are independent fits."""
+"""Independent fits of a metric (per factor, or per code dimension and factor) in parallel."""
 
 import os
 
 from joblib import Parallel, delayed
 
 
-def map_factors(fn, args_per_factor, n_jobs: int | None = None, costs=None, backend: str = "loky") -> list:
-    """[fn(*args) for args in args_per_factor], in parallel; results keep the input order.
+def _run_chunk(fn, chunk):
+    return [fn(*args) for args in chunk]
 
-    Jobs start longest first (by `costs`, e.g. a factor's number of classes), so a 40-class factor does not
-    start last and leave the other worker idle. "threading" suits fits that release the GIL and are too short
-    to pay for starting processes (liblinear); "loky" processes suit long fits that hold it in part (boosting).
+
+def balanced_chunks(costs, n: int) -> list[list[int]]:
+    """Job indices split into n groups of near-equal total cost: longest first, each to the lightest group."""
+    groups, loads = [[] for _ in range(n)], [0.0] * n
+    for i in sorted(range(len(costs)), key=lambda i: -costs[i]):
+        g = loads.index(min(loads))
+        groups[g].append(i)
+        loads[g] += costs[i]
+    return [g for g in groups if g]
+
+
+def parallel_map(fn, jobs, n_jobs: int | None = None, costs=None, backend: str = "loky") -> list:
+    """[fn(*args) for args in jobs], in parallel; results keep the input order.
+
+    Each worker gets one chunk of jobs balanced by `costs` (e.g. a factor's number of classes), so there are only
+    n_jobs dispatches: the fits are often a few milliseconds, and per-job dispatch would cost more than they do.
+    "threading" suits fits that release the GIL, "loky" processes long fits that hold it in part (boosting).
     """
-    # A single-threaded grid worker (BENCH_THREADS=1) fits its factors serially: the workers share the cores.
-    n_jobs = n_jobs or min(len(args_per_factor), int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1))
+    # A single-threaded grid worker (BENCH_THREADS=1) fits serially: the workers already share the cores.
+    n_jobs = n_jobs or min(len(jobs), int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1))
     if n_jobs == 1:
-        return [fn(*args) for args in args_per_factor]
-    order = sorted(range(len(args_per_factor)), key=lambda i: -(costs[i] if costs is not None else 0))
-    done = Parallel(n_jobs=n_jobs, backend=backend)(delayed(fn)(*args_per_factor[i]) for i in order)
-    results = [None] * len(order)
-    for i, result in zip(order, done):
-        results[i] = result
+        return [fn(*args) for args in jobs]
+    chunks = balanced_chunks(costs if costs is not None else [1] * len(jobs), n_jobs)
+    done = Parallel(n_jobs=n_jobs, backend=backend)(delayed(_run_chunk)(fn, [jobs[i] for i in c]) for c in chunks)
+    results = [None] * len(jobs)
+    for chunk, values in zip(chunks, done):
+        for i, value in zip(chunk, values):
+            results[i] = value
     return results
 
 

@@ -13,24 +13,26 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
 from bench.metrics.checks import check_codes_factors
-from bench.metrics.parallel import classes_per_factor as _classes, map_factors
+from bench.metrics.parallel import classes_per_factor as _classes, parallel_map
 
 
-def _factor_scores(codes_train, y_train, codes_test, y_test, C):
-    scores = np.empty(codes_train.shape[1])
-    for d in range(codes_train.shape[1]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # as in disentanglement_lib, which ignores it too
-            clf = LinearSVC(C=C, class_weight="balanced").fit(codes_train[:, d:d + 1], y_train)
-        scores[d] = np.mean(clf.predict(codes_test[:, d:d + 1]) == y_test)
-    return scores
+def _accuracy(code_train, y_train, code_test, y_test, C) -> float:
+    """Test accuracy of the 1-D classifier of one (code dimension, factor) pair."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # as in disentanglement_lib, which ignores it too
+        clf = LinearSVC(C=C, class_weight="balanced").fit(code_train[:, None], y_train)
+    return float(np.mean(clf.predict(code_test[:, None]) == y_test))
 
 
 def sap(codes_train, factors_train, codes_test, factors_test, *, C: float = 0.01, n_jobs: int | None = None) -> dict:
     codes_train, factors_train = check_codes_factors(codes_train, factors_train)
     codes_test, factors_test = check_codes_factors(codes_test, factors_test)
-    jobs = [(codes_train, factors_train[:, k], codes_test, factors_test[:, k], C)
-            for k in range(factors_train.shape[1])]
-    matrix = np.stack(map_factors(_factor_scores, jobs, n_jobs, costs=_classes(factors_train), backend="threading"), axis=1)  # (codes, factors)
+    dims, factors = codes_train.shape[1], factors_train.shape[1]
+    pairs = [(d, k) for d in range(dims) for k in range(factors)]
+    jobs = [(codes_train[:, d], factors_train[:, k], codes_test[:, d], factors_test[:, k], C) for d, k in pairs]
+    # One job per pair, not per factor: a 40-class factor would otherwise hold one thread while the other idles.
+    classes = _classes(factors_train)
+    scores = parallel_map(_accuracy, jobs, n_jobs, costs=[classes[k] for _, k in pairs], backend="threading")
+    matrix = np.array(scores).reshape(dims, factors)  # (codes, factors)
     top = np.sort(matrix, axis=0)
     return {"sap": float(np.mean(top[-1] - top[-2])), "sap_matrix": matrix.tolist()}
