@@ -8,7 +8,7 @@ its last checkpoint left off and ends with the same weights as an uninterrupted 
 import dataclasses
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +61,7 @@ class Trainer:
     optimizers: dict[str, torch.optim.Optimizer]
     data_rng: np.random.Generator
     step: int = 0
-    last_checkpoint: int = field(default=0)
+    last_checkpoint: int = 0
 
     @classmethod
     def new(cls, config: TrainConfig, observation_shape, device) -> "Trainer":

@@ -51,7 +51,6 @@ INSIDE = {0: _inside_square, 1: _inside_ellipse, 2: _inside_heart}
 def render(shape, scale, orientation, pos_x, pos_y, size: int = 64) -> np.ndarray:
     """Render sprites from factor values (arrays of length N) into uint8 masks (N, size, size) of 0/1."""
     shape = np.asarray(shape)
-    n = len(shape)
     ppu = float(size)  # the canvas is one unit wide
     cx = ppu * (0.25 + 0.5 * np.asarray(pos_x, dtype=np.float64))
     cy = ppu * (0.25 + 0.5 * np.asarray(pos_y, dtype=np.float64))

@@ -14,11 +14,8 @@ class AE(GaussianVAE):
     Config = Config
     PAPER_VALUES = {}
     regulariser = None
-    has_posterior = False  # one head: the code itself
-
-    def __init__(self, config: Config, observation_shape, latent_dim):
-        super().__init__(observation_shape, latent_dim, heads=1)
-        self.config = config
+    has_posterior = False
+    heads = 1  # the code itself
 
     def losses(self, x):
         (z,) = self.encode(x)

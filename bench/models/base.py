@@ -25,6 +25,10 @@ class Model(nn.Module):
     has_decoder = True
     has_posterior = False  # an encoder variance, which active units and polarisation read
 
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+
     def param_groups(self) -> dict[str, tuple[list[nn.Parameter], dict]]:
         return {"model": (list(self.parameters()), {})}
 
@@ -44,11 +48,12 @@ class GaussianVAE(Model):
     """Encoder with mean and log-variance heads, and a decoder: the body every VAE here shares."""
 
     has_posterior = True
+    heads = 2  # mean and log-variance
 
-    def __init__(self, observation_shape, latent_dim: int, heads: int = 2):
-        super().__init__()
+    def __init__(self, config, observation_shape, latent_dim: int):
+        super().__init__(config)
         channels, size, _ = observation_shape
-        self.encoder = Encoder(channels, size, latent_dim, heads=heads)
+        self.encoder = Encoder(channels, size, latent_dim, heads=self.heads)
         self.decoder = Decoder(channels, size, latent_dim)
 
     def encode(self, x):

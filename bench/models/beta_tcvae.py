@@ -16,10 +16,6 @@ class BetaTCVAE(GaussianVAE):
     PAPER_VALUES = {"dsprites": Config(beta=6.0), "shapes3d": Config(beta=32.0)}
     regulariser = "beta"
 
-    def __init__(self, config: Config, observation_shape, latent_dim):
-        super().__init__(observation_shape, latent_dim)
-        self.config = config
-
     def losses(self, x):
         mean, logvar = self.encode(x)
         z = sample_normal(mean, logvar)

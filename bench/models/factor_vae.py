@@ -35,8 +35,7 @@ class FactorVAE(GaussianVAE):
     regulariser = "gamma"
 
     def __init__(self, config: Config, observation_shape, latent_dim):
-        super().__init__(observation_shape, latent_dim)
-        self.config = config
+        super().__init__(config, observation_shape, latent_dim)
         self.discriminator = discriminator(latent_dim)
 
     def param_groups(self):

@@ -29,9 +29,8 @@ class PCL(Model):
     regulariser = None
 
     def __init__(self, config: Config, observation_shape, latent_dim):
-        super().__init__()
+        super().__init__(config)
         channels, size, _ = observation_shape
-        self.config = config
         self.encoder = Encoder(channels, size, latent_dim, heads=1)
         self.norm = nn.BatchNorm1d(latent_dim, affine=False)
         self.w1 = nn.Parameter(torch.ones(latent_dim))

@@ -21,10 +21,6 @@ class SlowVAE(GaussianVAE):
     observations = 2
     regulariser = "gamma"
 
-    def __init__(self, config: Config, observation_shape, latent_dim):
-        super().__init__(observation_shape, latent_dim)
-        self.config = config
-
     def losses(self, pairs):
         x = pairs.flatten(0, 1)  # (2B, C, H, W), the two frames of pair i at rows 2i and 2i + 1
         mean, logvar = self.encode(x)

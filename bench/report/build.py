@@ -40,7 +40,6 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None) -> P
     (out / "plots").mkdir(parents=True, exist_ok=True)
     frame = to_frame(records)
     write_jsonl(records, out / "records.jsonl")
-    search = frame[frame.variant == "original"]
     choices = choose_values([r for r in records if r["cell"]["variant"] == "original"])
     chosen = tables.chosen_runs(frame, {k: c["value"] for k, c in choices.items()})
     stats = tables.summary(chosen)
