@@ -106,11 +106,11 @@ def batch(data: GroundTruthData, model: models.Model, size: int, rng: np.random.
 def train_step(trainer: Trainer, x: torch.Tensor) -> dict[str, float]:
     losses = trainer.model.losses(x)
     _check_finite(trainer, losses)
-    groups = trainer.model.param_groups()
     for name, objective in losses.objectives.items():
-        trainer.optimizers[name].zero_grad(set_to_none=True)
+        optimizer = trainer.optimizers[name]
+        optimizer.zero_grad(set_to_none=True)
         # Each objective updates only its own group (FactorVAE's TC term must not train the discriminator).
-        objective.backward(inputs=groups[name][0], retain_graph=len(losses.objectives) > 1)
+        objective.backward(inputs=optimizer.param_groups[0]["params"], retain_graph=len(losses.objectives) > 1)
     for opt in trainer.optimizers.values():
         opt.step()
     trainer.step += 1

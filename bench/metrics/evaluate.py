@@ -72,6 +72,8 @@ class Evaluation:
 
     @cached_property
     def train(self):
+        if self.model.has_posterior:  # the code is the posterior mean: encode the training points once
+            return self.posterior_train[0]
         return self.codes(self.factors_train)
 
     @cached_property
@@ -117,12 +119,13 @@ def _active_units(ev):
 def _reconstruction(ev):
     if not ev.model.has_decoder:
         return {"reconstruction_note": f"{type(ev.model).__name__} has no decoder, so it has no reconstruction"}
+    total = 0.0
     with torch.no_grad():
         x = ev.data.images(ev.data.factors_to_index(ev.factors_test[:1000])).to(ev.device)
-        losses = [float(bernoulli_reconstruction(ev.model.reconstruct(x[i:i + ev.batch_size]), x[i:i + ev.batch_size]))
-                  for i in range(0, len(x), ev.batch_size)]
-    return {"reconstruction": float(np.average(losses, weights=[min(ev.batch_size, len(x) - i)
-                                                                for i in range(0, len(x), ev.batch_size)]))}
+        for i in range(0, len(x), ev.batch_size):
+            part = x[i:i + ev.batch_size]
+            total += float(bernoulli_reconstruction(ev.model.reconstruct(part), part)) * len(part)  # a batch mean
+    return {"reconstruction": total / len(x)}
 
 
 def _dto(ev):

@@ -22,7 +22,7 @@ def chosen_runs(frame: pd.DataFrame, choices: dict | None) -> pd.DataFrame:
 
 
 def _same(a, b) -> bool:
-    return (a is None and b is None) or (pd.isna(a) and pd.isna(b)) or a == b
+    return (pd.isna(a) and pd.isna(b)) or a == b  # None (no regulariser) counts as NaN
 
 
 def summary(frame: pd.DataFrame, metrics=TABLE_METRICS) -> pd.DataFrame:
