@@ -27,7 +27,7 @@ def test_combinators():
 
 def test_run_hash_is_stable_and_sensitive():
     config = TrainConfig("beta_vae", "dsprites", "original", BetaConfig(8.0), seed=3, steps=100)
-    # The identity of this config must never change by accident: cached runs would silently be orphaned.
+    # The same config has the same identity, here and in a fresh process (no hash seed or object ids leak in).
     assert run_id(config) == run_id(TrainConfig("beta_vae", "dsprites", "original", BetaConfig(8.0), 3, 100))
     code = ("from bench.runner import run_id; from bench.train import TrainConfig; "
             "from bench.models.beta_vae import Config; "
