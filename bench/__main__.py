@@ -39,6 +39,10 @@ def cmd_datasets_build(args):
             load_base(spec, data_root(args.data_root), rebuild=True)
         ds = get(spec.name, args.variant, args.data_root)
         print(f"{spec.name}/{args.variant}: {len(ds)} images ready ({time.perf_counter() - t0:.1f} s)")
+        if args.variant == "modified":
+            from bench.manipulation import build_report
+            from bench.manipulation.guarantees import format_report
+            print(format_report(build_report(get(spec.name, "original", args.data_root), data_root(args.data_root))))
 
 
 def cmd_datasets_info(args):
@@ -61,6 +65,28 @@ def cmd_datasets_show(args):
     ds = get(args.dataset, args.variant, args.data_root)
     save(dataset_figure(ds, np.random.default_rng(args.seed)), args.out)
     print(f"wrote {args.out}")
+
+
+def cmd_datasets_compare(args):
+    from bench.data import VARIANTS, get
+    from bench.data.show import save, variants_figure
+    variants = {name: get(args.dataset, name, args.data_root) for name in VARIANTS}
+    save(variants_figure(variants, np.random.default_rng(args.seed)), args.out)
+    print(f"wrote {args.out}")
+
+
+def cmd_datasets_diagnose(args):
+    import json
+    from pathlib import Path
+    from bench.data import get
+    from bench.manipulation import ManipulationConfig
+    from bench.manipulation.diagnose import diagnose, format_diagnosis
+    variants = {name: get(args.dataset, name, args.data_root) for name in ("original", *args.variant)}
+    result = diagnose(variants, ManipulationConfig(), steps=args.steps)
+    print(format_diagnosis(result))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2))
+        print(f"wrote {args.out}")
 
 
 def cmd_benchmark_datasets(args):
@@ -120,6 +146,13 @@ def cmd_experiment_mig_vs_steps(args):
     run(args.model, args.dataset, milestones, args.seeds, args.jobs, overrides, out, args.data_root)
 
 
+def cmd_experiment_manipulation_check(args):
+    from pathlib import Path
+    from bench.experiments.manipulation_check import run
+    _selected(args.dataset)
+    run(args.dataset, args.steps, args.seeds, args.jobs, Path(args.results), args.data_root)
+
+
 def cmd_check(args):
     import tempfile
     from bench.check import check
@@ -157,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     ds_cmds = datasets.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = ds_cmds.add_parser("build", help="render (or import the original files) and cache the images")
     _datasets_arg(p)
-    p.add_argument("--variant", default="original", help="dataset variant (default: original)")
+    p.add_argument("--variant", default="original",
+                   help="original, modified (trains the manipulation first) or noise (default: original)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cache even if it looks valid")
     _add_data_root(p)
     p.set_defaults(func=cmd_datasets_build)
@@ -173,6 +207,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     _add_data_root(p)
     p.set_defaults(func=cmd_datasets_show)
+    p = ds_cmds.add_parser("compare", help="picture the same images in every variant, with the changes magnified")
+    _datasets_arg(p, required=True)
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--seed", type=int, default=0)
+    _add_data_root(p)
+    p.set_defaults(func=cmd_datasets_compare)
+    p = ds_cmds.add_parser("diagnose", help="before any VAE: does a variant's variance structure follow the factors?")
+    _datasets_arg(p, required=True)
+    p.add_argument("--variant", nargs="+", default=["modified", "noise"],
+                   help="variants to set beside the original (default: modified noise)")
+    p.add_argument("--steps", type=int, default=2000, help="training steps of the two references (default: 2000)")
+    p.add_argument("--out", help="also write the numbers as JSON")
+    _add_data_root(p)
+    p.set_defaults(func=cmd_datasets_diagnose)
 
     from bench.models import MODELS
     p = commands.add_parser("train", help="train one model on one dataset variant (resumes from its checkpoint)")
@@ -224,6 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="CSV file (default: results/experiments/...)")
     _add_data_root(p)
     p.set_defaults(func=cmd_experiment_mig_vs_steps)
+    p = ex_cmds.add_parser("manipulation-check",
+                           help="beta-VAE and PCL on original / modified / noise: does the modification break beta-VAE?")
+    _datasets_arg(p, required=True)
+    p.add_argument("--steps", type=int, default=10_000, help="training steps per run (default: 10000)")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--jobs", type=int, default=os.cpu_count())
+    p.add_argument("--results", default="results/experiments/manipulation-check",
+                   help="where its runs are cached (the same command resumes them)")
+    _add_data_root(p)
+    p.set_defaults(func=cmd_experiment_manipulation_check)
 
     p = commands.add_parser("check", help="CI regression: run the smoke profile, compare metrics to the baseline")
     p.add_argument("--baseline", default="tests/baselines/smoke.json")

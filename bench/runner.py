@@ -210,6 +210,15 @@ def _steps_per_second(model: str, dataset: str, data_root, steps: int = 3) -> fl
         torch.set_num_threads(threads)
 
 
+def prepare_data(profile: Profile, data_root=None):
+    """Build every dataset variant once, here, before workers start: the modified variant trains its
+    manipulation first, and parallel workers must not each train it."""
+    from bench.data import get
+    for dataset in profile.datasets:
+        for variant in profile.variants:
+            get(dataset, variant, data_root)
+
+
 def _check_names(profile: Profile):
     from bench.data import DATASETS, VARIANTS
     from bench.errors import lookup
@@ -253,6 +262,7 @@ def run_suite(suite: str, profile: Profile, results: Path, data_root=None, devic
         say(f"estimated training time of the line search: {_duration(seconds)} with {jobs} worker(s) on {device}")
     if dry_run:
         return []
+    prepare_data(profile, data_root)
     execute_all(search, results, data_root, device, jobs, "line search", backend, scheduler)
     choices = choose_values(load_records(search, results))
     _save_choices(line_search_path(results, suite, profile_name), choices)

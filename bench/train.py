@@ -67,6 +67,11 @@ class Trainer:
     def new(cls, config: TrainConfig, observation_shape, device) -> "Trainer":
         torch.manual_seed(seed_hash("init", config.seed))
         model = models.build(config.model, config.model_config, observation_shape, config.latent_dim).to(device)
+        return cls.around(config, model)
+
+    @classmethod
+    def around(cls, config, model: models.Model) -> "Trainer":
+        """A fresh trainer for an initialised model; `config` needs `seed`, `lr` and `to_dict()`."""
         optimizers = {name: torch.optim.Adam(params, lr=config.lr, **settings)
                       for name, (params, settings) in model.param_groups().items()}
         torch.manual_seed(seed_hash("noise", config.seed))
@@ -140,17 +145,25 @@ def train(config: TrainConfig, data: GroundTruthData, run_dir: Path, *, device="
     """Train to `config.steps`, resuming from `run_dir/checkpoint.pt` when it exists."""
     device = resolve_device(str(device))
     config = config.resolved(data.num_factors)
+    trainer = Trainer.new(config, data.observation_shape, device)
+    draw = lambda: batch(data, trainer.model, config.batch_size, trainer.data_rng).to(device)  # noqa: E731
+    return fit(trainer, draw, run_dir, device=device, checkpoint_every=checkpoint_every, progress=progress,
+               desc=f"{config.model} on {config.dataset}/{config.variant}")
+
+
+def fit(trainer: Trainer, draw, run_dir: Path, *, device, checkpoint_every: int, progress: bool, desc: str) -> Trainer:
+    """Step `trainer` on batches from `draw()` to `trainer.config.steps`, resuming from `run_dir`'s checkpoint."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer.new(config, data.observation_shape, device)
     if (run_dir / CHECKPOINT).exists():
         trainer.load(torch.load(run_dir / CHECKPOINT, map_location=device, weights_only=True))
+    steps = trainer.config.steps
     trainer.model.train()
-    with tqdm(total=config.steps, initial=trainer.step, desc=f"{config.model} on {config.dataset}/{config.variant}",
-              unit="step", disable=not progress, dynamic_ncols=True) as bar:
-        while trainer.step < config.steps:
-            terms = train_step(trainer, batch(data, trainer.model, config.batch_size, trainer.data_rng).to(device))
-            if trainer.step % checkpoint_every == 0 or trainer.step == config.steps:
+    with tqdm(total=steps, initial=trainer.step, desc=desc, unit="step", disable=not progress,
+              dynamic_ncols=True) as bar:
+        while trainer.step < steps:
+            terms = train_step(trainer, draw())
+            if trainer.step % checkpoint_every == 0 or trainer.step == steps:
                 trainer.save(run_dir / CHECKPOINT)
             bar.update(1)
             if trainer.step % 10 == 0:

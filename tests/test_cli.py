@@ -5,9 +5,10 @@ import pytest
 
 from bench.__main__ import build_parser, main
 
-COMMANDS = [[], ["datasets"], ["datasets", "build"], ["datasets", "info"], ["datasets", "show"],
+COMMANDS = [[], ["datasets"], ["datasets", "build"], ["datasets", "info"], ["datasets", "show"], ["datasets", "compare"], ["datasets", "diagnose"],
             ["benchmark"], ["benchmark", "datasets"], ["benchmark", "train"], ["benchmark", "metrics"], ["train"], ["run"], ["report"], ["check"],
-            ["experiment"], ["experiment", "mig-vs-steps"]]
+            ["experiment"], ["experiment", "mig-vs-steps"],
+            ["experiment", "manipulation-check"]]
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "top")
@@ -19,9 +20,9 @@ def test_every_command_has_help(words, capsys):
 
 
 @pytest.mark.parametrize("argv,valid", [
-    (["datasets", "show", "--dataset", "mnist", "--out", "x.png"], "dsprites, dsprites_mini, dsprites_small, shapes3d"),
-    (["datasets", "build", "--dataset", "dsprites", "--variant", "blurred"], "noise, original"),
-    (["datasets", "info", "--dataset", "nope"], "dsprites, dsprites_mini, dsprites_small, shapes3d"),
+    (["datasets", "show", "--dataset", "mnist", "--out", "x.png"], "dsprites, dsprites_"),
+    (["datasets", "build", "--dataset", "dsprites", "--variant", "blurred"], "modified, noise, original"),
+    (["datasets", "info", "--dataset", "nope"], "dsprites, dsprites_"),
     (["train", "--model", "vae", "--dataset", "dsprites"], "beta_tcvae, beta_vae"),
     (["benchmark", "train", "--model", "vae"], "ae, beta_tcvae"),
 ])

@@ -13,7 +13,14 @@ DSPRITES_SMALL = dsprites.make_spec("dsprites_small", size=32, num_positions=8, 
 # dsprites_mini: squares at one orientation, 32 x 32: scale 6 x posX 32 x posY 32 (6,144 images). A candidate
 # miniature for the CPU-sized reproduction, keeping the mechanism (position factors, the same renderer).
 DSPRITES_MINI = dsprites.make_spec("dsprites_mini", size=32, num_positions=32, num_orientations=1, shapes=(0,))
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (DSPRITES, SHAPES3D, DSPRITES_SMALL, DSPRITES_MINI)}
+# Candidates that give posX and posY distinct image variance, which a square sprite on the full canvas does not:
+# an ellipse (elongated) at one orientation; squares with posY over half the canvas (16 of the 32 positions).
+DSPRITES_ELLIPSE = dsprites.make_spec("dsprites_ellipse", size=32, num_positions=32, num_orientations=1,
+                                      shapes=(1,))
+DSPRITES_HALFY = dsprites.make_spec("dsprites_halfy", size=32, num_positions=32, num_orientations=1, shapes=(0,),
+                                    posy_positions=16)
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
+    DSPRITES, SHAPES3D, DSPRITES_SMALL, DSPRITES_MINI, DSPRITES_ELLIPSE, DSPRITES_HALFY)}
 
 
 def get(name: str, variant: str = "original", root=None) -> GroundTruthData:

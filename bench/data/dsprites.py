@@ -21,10 +21,15 @@ CHUNK = 4096
 NAMES = ("shape", "scale", "orientation", "posX", "posY")
 
 
-def factor_values(num_positions=32, num_orientations=40, shapes=(0, 1, 2)):
-    """Values of (shape, scale, orientation, posX, posY); orientation includes 2 pi, as in the original."""
+def factor_values(num_positions=32, num_orientations=40, shapes=(0, 1, 2), posy_positions=None):
+    """Values of (shape, scale, orientation, posX, posY); orientation includes 2 pi, as in the original.
+
+    `posy_positions` keeps only the first positions of posY at the same spacing, so posY spans less of the
+    canvas than posX.
+    """
+    positions = np.linspace(0.0, 1.0, num_positions)
     return (np.asarray(shapes), np.linspace(0.5, 1.0, 6), np.linspace(0.0, 2 * np.pi, num_orientations),
-            np.linspace(0.0, 1.0, num_positions), np.linspace(0.0, 1.0, num_positions))
+            positions, positions[:posy_positions])
 
 
 def render_classes(spec: DatasetSpec, factors: np.ndarray) -> np.ndarray:
@@ -78,11 +83,13 @@ def _binary_to_cache(path: Path, block: np.ndarray) -> np.ndarray:
     return block[:, None] * np.uint8(255)
 
 
-def make_spec(name="dsprites", size=64, num_positions=32, num_orientations=40, shapes=(0, 1, 2)) -> DatasetSpec:
+def make_spec(name="dsprites", size=64, num_positions=32, num_orientations=40, shapes=(0, 1, 2),
+              posy_positions=None) -> DatasetSpec:
     """dSprites or a smaller configuration of the same renderer; a factor with one value leaves the grid."""
-    values = factor_values(num_positions, num_orientations, shapes)
+    values = factor_values(num_positions, num_orientations, shapes, posy_positions)
     kept = [k for k, v in enumerate(values) if len(v) > 1]
-    original = size == 64 and num_positions == 32 and num_orientations == 40 and len(shapes) == 3
+    original = (size == 64 and num_positions == 32 and num_orientations == 40 and len(shapes) == 3
+                and posy_positions is None)
     return DatasetSpec(
         name=name,
         grid=FactorGrid(tuple(NAMES[k] for k in kept), tuple(len(values[k]) for k in kept),

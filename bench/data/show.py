@@ -53,6 +53,26 @@ def dataset_figure(ds: GroundTruthData, rng: np.random.Generator, samples: int =
     return fig
 
 
+def variants_figure(variants: dict[str, GroundTruthData], rng: np.random.Generator, samples: int = 8):
+    """The same images in every variant, each followed by its change from the original magnified 1 / (2 eps)
+    times around mid-grey, so a small change is visible and its sign readable (white: brighter)."""
+    original = variants["original"]
+    index = rng.integers(0, len(original), size=samples)
+    x0 = original.images(index).numpy()
+    rows = [("original", x0)]
+    for name, data in variants.items():
+        if name != "original":
+            x = data.images(index).numpy()
+            rows += [(name, x), (f"{name} - original, x{1 / (2 * original.spec.eps):.0f} around grey",
+                                 0.5 + (x - x0) / (2 * original.spec.eps))]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(samples * 1.1, len(rows) * 1.35))
+    for ax, (title, images) in zip(axes, rows):
+        _imshow(ax, mosaic(np.clip(images, 0, 1), samples), title)
+    fig.suptitle(f"{original.name}: the same images in each variant", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
 def save(fig, out):
     fig.savefig(out, dpi=100)
     plt.close(fig)

@@ -1,7 +1,7 @@
 """Dataset variants: wrappers of a base dataset that share its factor grid and change only its images.
 
-A variant is a function (base, root) -> GroundTruthData registered in `VARIANTS`. The structure-preserving
-"modified" variant of the study registers here beside "noise".
+A variant is a function (base, root) -> GroundTruthData registered in `VARIANTS`: the original images, the
+pixel-noise control, and the study's structure-preserving "modified" images (`bench.manipulation`).
 """
 
 from pathlib import Path
@@ -46,4 +46,9 @@ def noise(base: StoredData, root: Path) -> GroundTruthData:
     return NoiseData(base, seed_hash("noise", base.name))
 
 
-VARIANTS = {"original": original, "noise": noise}
+def modified(base: StoredData, root: Path) -> GroundTruthData:
+    from bench.manipulation import load_modified  # it trains models, which import this package
+    return load_modified(base, root)
+
+
+VARIANTS = {"original": original, "modified": modified, "noise": noise}

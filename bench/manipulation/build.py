@@ -1,0 +1,94 @@
+"""Training the manipulation (resumable) and materialising the modified images into the dataset cache.
+
+The modified images are stored as uint8, like every other cache. The perturbation is rounded towards zero to
+whole 1/255 steps, so the stored image never moves further than eps from the original.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bench.atomic import atomic_write_text
+from bench.data.ground_truth import StoredData
+from bench.data.sources import base_store
+from bench.data.store import ImageStore, cache_key
+from bench.errors import UserError
+from bench.manipulation.game import ManipulationConfig, ManipulationGame, standardise
+from bench.manipulation.guarantees import GuaranteeCheck
+from bench.seeding import seed_hash
+from bench.train import Trainer, fit
+
+VERSION = 1  # bump when the game or the materialisation changes: old modified caches are then rebuilt
+REPORT = "report.json"
+CHUNK = 4096
+
+
+def modified_store(base: StoredData, root: Path, config: ManipulationConfig) -> ImageStore:
+    spec = base.spec
+    params = {"base": base_store(spec, Path(root)).params, "manipulation": config.to_dict(), "eps": spec.eps,
+              "version": VERSION}
+    return ImageStore(Path(root) / spec.name / f"modified-{cache_key(params)}", (len(spec.grid), *spec.observation_shape),
+                      params)
+
+
+def train_manipulation(base: StoredData, config: ManipulationConfig, directory: Path, *, device="cpu",
+                       progress=True) -> ManipulationGame:
+    """Play the game to `config.steps`, resuming from `directory`'s checkpoint."""
+    spec = base.spec
+    torch.manual_seed(seed_hash("manipulation", spec.name, config.seed))
+    game = ManipulationGame(config, spec.grid.num_factors, spec.observation_shape, spec.eps).to(device)
+    trainer = Trainer.around(config, game)
+
+    def draw():
+        classes = spec.grid.sample_factors(config.batch_size, trainer.data_rng)
+        w = torch.from_numpy(standardise(spec.grid, classes))
+        return w.to(device), base.images(spec.grid.factors_to_index(classes)).to(device)
+
+    fit(trainer, draw, directory, device=device, checkpoint_every=500, progress=progress,
+        desc=f"manipulation of {spec.name}")
+    return game
+
+
+@torch.no_grad()
+def perturbation_u8(game: ManipulationGame, grid, classes: np.ndarray, eps: float) -> np.ndarray:
+    """eps * m(w) in whole 1/255 steps, rounded towards zero: (n, C, H, W) int16."""
+    device = next(game.parameters()).device
+    m = game.perturbation(torch.from_numpy(standardise(grid, classes)).to(device)).cpu().numpy()
+    return np.trunc(m * (255.0 * eps)).astype(np.int16)
+
+
+def modified_chunks(base: StoredData, game: ManipulationGame, check: GuaranteeCheck):
+    grid, n = base.spec.grid, len(base)
+    for start in range(0, n, CHUNK):
+        index = np.arange(start, min(start + CHUNK, n))
+        original = np.asarray(base.array[index])
+        delta = perturbation_u8(game, grid, grid.index_to_factors(index), base.spec.eps)
+        modified = np.clip(original + delta, 0, 255).astype(np.uint8)
+        check.update(index, original, modified)
+        yield modified
+
+
+def load_modified(base: StoredData, root: Path, config: ManipulationConfig = ManipulationConfig(), *,
+                  device="cpu", progress=True) -> StoredData:
+    """The modified variant of `base`: trained and materialised on first use, then read from the cache."""
+    store = modified_store(base, root, config)
+    if not store.is_valid():
+        game = train_manipulation(base, config, store.directory, device=device, progress=progress)
+        game.eval()
+        check = GuaranteeCheck(base.spec)
+        store.write(modified_chunks(base, game, check), desc=f"{base.name}: writing modified images")
+        report = check.report()
+        atomic_write_text(store.directory / REPORT, json.dumps(report, indent=2))
+        if report["violations"]:
+            store.path.unlink()
+            raise UserError(f"the modified {base.name} broke its guarantees ({'; '.join(report['violations'])}); "
+                            f"nothing was cached; report this with {store.directory / REPORT}")
+    source = f"modified by a learned manipulation ({store.directory.name})"
+    return StoredData(base.spec, "modified", store.open(), source)
+
+
+def build_report(base: StoredData, root: Path, config: ManipulationConfig = ManipulationConfig()) -> dict:
+    """The guarantee report written when the modified images were built."""
+    return json.loads((modified_store(base, root, config).directory / REPORT).read_text())

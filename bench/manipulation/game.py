@@ -1,0 +1,153 @@
+"""The learned structure-preserving manipulation: a perturbation generator m_psi(w) played against two references.
+
+What the paper says (PAPER.md): x' = clip(x + eps * m(w), 0, 1) with |m(w)|_inf <= 1, w the image's
+ground-truth factors, and m learned so that an entangled reference model fits the modified data better than a
+disentangled one. What it leaves open: the references, m's architecture and the schedule. What we chose, and why:
+
+- References. Both have a perfect "encoder": the disentangled one codes an image by its standardised factors
+  w, the entangled one by R w, with R a fixed seeded rotation in which every latent mixes factors (no entry
+  above 0.75 in magnitude, so no latent is nearly one factor). Each adds learned diagonal Gaussian noise with one
+  scale per latent and decodes with the VAE's own decoder, under the beta-VAE loss (Bernoulli reconstruction
+  plus beta times the noise's KL). A diagonal posterior is what makes a basis matter: with the same noise in
+  every direction a rotation changes nothing. Learned per-latent scales let the noise differ per latent, as in
+  a VAE (SPIKE.md's advice).
+- The game. Each reference minimises its own loss; m minimises L_entangled - L_disentangled. Alternating
+  single steps on one batch, as in FactorVAE's discriminator game, so the references are always fitted to the
+  current m and only patterns that the VAE's own decoder learns within the budget get selected.
+- m_psi. An MLP from w to an 8 x 8 map per channel, upsampled bilinearly to the image and bounded by tanh. The
+  low resolution keeps the pattern smooth in space, and the MLP keeps it smooth in w: SPIKE.md's fast stripes
+  were never learned by a decoder, so the VAE saw them as noise. Its last layer starts at zero, so training
+  starts from the unmodified data.
+- Clipping. Gradients pass straight through the clip to [0, 1]: on binary dSprites half of m's range is clipped
+  at any pixel, and a plain clamp would leave those pixels without a gradient for good.
+"""
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench.data.grid import FactorGrid
+from bench.models.base import Model, StepLosses
+from bench.models.nets import Decoder
+from bench.models.terms import bernoulli_reconstruction
+
+MAP_SIZE = 8
+MAX_MIXING = 0.75  # largest |R_ij| allowed in the entangled reference's rotation
+
+
+@dataclass(frozen=True)
+class ManipulationConfig:
+    """Everything that changes the learned perturbation; its hash names the cached modified images."""
+
+    steps: int = 10_000
+    batch_size: int = 64
+    lr: float = 1e-4  # the VAE's learning rate, so the references learn at the VAE's pace
+    beta: float = 8.0  # the references' KL weight: beta-VAE's on dSprites
+    hidden: int = 128
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def standardise(grid: FactorGrid, classes: np.ndarray) -> np.ndarray:
+    """Factor classes -> zero-mean, unit-variance coordinates over the grid (each factor is uniform)."""
+    sizes = np.asarray(grid.sizes, dtype=np.float64)
+    return ((classes - (sizes - 1) / 2) / np.sqrt((sizes**2 - 1) / 12)).astype(np.float32)
+
+
+def mixing_rotation(k: int, seed: int) -> np.ndarray:
+    """The first Haar-random rotation from `seed` in which no latent is dominated by one factor."""
+    rng = np.random.default_rng(seed)
+    while True:
+        q, r = np.linalg.qr(rng.standard_normal((k, k)))
+        q = q * np.sign(np.diag(r))  # makes the draw Haar-distributed
+        if np.linalg.det(q) < 0:
+            q[:, 0] = -q[:, 0]
+        if np.abs(q).max() <= MAX_MIXING:
+            return q.astype(np.float32)
+
+
+class Perturbation(nn.Module):
+    """m_psi: standardised factors (B, K) -> a smooth perturbation (B, C, H, W) in [-1, 1]."""
+
+    def __init__(self, num_factors: int, observation_shape, hidden: int):
+        super().__init__()
+        self.channels, self.size = observation_shape[0], observation_shape[-1]
+        self.net = nn.Sequential(nn.Linear(num_factors, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
+                                 nn.Linear(hidden, self.channels * MAP_SIZE**2))
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, w):
+        coarse = self.net(w).view(-1, self.channels, MAP_SIZE, MAP_SIZE)
+        return torch.tanh(F.interpolate(coarse, size=self.size, mode="bilinear", align_corners=False))
+
+
+def perturb(x, m, eps: float):
+    """clip(x + eps m, 0, 1), with the clip's gradient passed straight through."""
+    moved = x + eps * m
+    return moved + (moved.clamp(0.0, 1.0) - moved).detach()
+
+
+class Reference(nn.Module):
+    """A VAE whose encoder mean is fixed to `rotation @ w`: learned per-latent noise and the VAE's decoder."""
+
+    def __init__(self, rotation: np.ndarray, observation_shape, beta: float):
+        super().__init__()
+        self.register_buffer("rotation", torch.from_numpy(rotation))
+        self.log_sigma = nn.Parameter(torch.full((len(rotation),), -1.0))
+        self.decoder = Decoder(observation_shape[0], observation_shape[-1], len(rotation))
+        self.beta = beta
+
+    def loss(self, w, x):
+        code = w @ self.rotation.T
+        z = code + torch.randn_like(code) * self.log_sigma.exp()
+        # The code's own KL part, |code|^2 / 2, is the same for both references (a rotation keeps the norm).
+        kl = 0.5 * (torch.expm1(2 * self.log_sigma) - 2 * self.log_sigma).sum()
+        return bernoulli_reconstruction(self.decoder(z), x) + self.beta * kl
+
+
+class ReferencePair(Model):
+    """The disentangled and the entangled reference, each trained on its own loss; a batch is (w, x)."""
+
+    has_decoder = False
+
+    def __init__(self, config: ManipulationConfig, num_factors: int, observation_shape):
+        super().__init__(config)
+        self.disentangled = Reference(np.eye(num_factors, dtype=np.float32), observation_shape, config.beta)
+        self.entangled = Reference(mixing_rotation(num_factors, config.seed), observation_shape, config.beta)
+
+    players = ("disentangled", "entangled")
+
+    def param_groups(self):
+        return {name: (list(getattr(self, name).parameters()), {}) for name in self.players}
+
+    def losses(self, batch) -> StepLosses:
+        w, x = batch
+        return self.judge(w, x)
+
+    def judge(self, w, x) -> StepLosses:
+        loss_d, loss_e = self.disentangled.loss(w, x), self.entangled.loss(w, x)
+        return StepLosses(objectives={"disentangled": loss_d, "entangled": loss_e},
+                          terms={"loss_disentangled": loss_d, "loss_entangled": loss_e, "gap": loss_e - loss_d})
+
+
+class ManipulationGame(ReferencePair):
+    """The references plus m_psi, which minimises L_entangled - L_disentangled on the data it modifies."""
+
+    players = ("perturbation", "disentangled", "entangled")
+
+    def __init__(self, config: ManipulationConfig, num_factors: int, observation_shape, eps: float):
+        super().__init__(config, num_factors, observation_shape)
+        self.eps = eps
+        self.perturbation = Perturbation(num_factors, observation_shape, config.hidden)
+
+    def losses(self, batch) -> StepLosses:
+        w, x = batch
+        losses = self.judge(w, perturb(x, self.perturbation(w), self.eps))
+        losses.objectives["perturbation"] = losses.terms["gap"]
+        return losses

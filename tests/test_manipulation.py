@@ -1,0 +1,132 @@
+"""The modified variant: its guarantees on a small grid, a deterministic build, cache reuse and resume."""
+
+import numpy as np
+import pytest
+import torch
+
+from bench.data import dsprites
+from bench.data.sources import load_base
+from bench.errors import UserError
+from bench.manipulation import build as build_module
+from bench.manipulation.build import build_report, load_modified, modified_store, train_manipulation
+from bench.manipulation.diagnose import gram_summary, off_diagonal_share
+from bench.manipulation.game import MAX_MIXING, ManipulationConfig, mixing_rotation, perturb, standardise
+from bench.manipulation.guarantees import GuaranteeCheck
+
+CONFIG = ManipulationConfig(steps=12, batch_size=16, lr=1e-2, hidden=16)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def base(root):
+    return load_base(dsprites.make_spec("manip_dsprites", size=32, num_positions=3, num_orientations=2), root)
+
+
+@pytest.fixture(scope="module")
+def modified(base, root):
+    return load_modified(base, root, CONFIG, progress=False)
+
+
+def test_every_image_moves_at_most_eps_and_keeps_its_grid(base, modified):
+    x, x_mod = base.images(np.arange(len(base))), modified.images(np.arange(len(base)))
+    assert (x_mod - x).abs().max() <= base.spec.eps
+    assert (x_mod != x).any(), "a trained manipulation changes some pixels"
+    assert modified.grid == base.grid and modified.variant == "modified"
+
+
+def test_build_report_holds_the_guarantees(base, root, modified):
+    report = build_report(base, root, CONFIG)
+    assert report["violations"] == []
+    assert report["images"] == len(base)
+    assert report["distinct_modified"] >= report["distinct_original"]
+    assert set(report["variance"]["modified"]["per_factor"]) == set(base.factor_names)
+
+
+def test_build_is_deterministic_from_its_seed(base, tmp_path, modified):
+    again = load_modified(base, tmp_path, CONFIG, progress=False)
+    assert np.array_equal(np.asarray(again.array), np.asarray(modified.array))
+    other = load_modified(base, tmp_path, ManipulationConfig(**{**CONFIG.to_dict(), "seed": 1}), progress=False)
+    assert not np.array_equal(np.asarray(other.array), np.asarray(modified.array))
+
+
+def test_second_load_reuses_the_cache(base, root, modified, monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("the manipulation was trained again")
+    monkeypatch.setattr(build_module, "train_manipulation", fail)
+    assert np.array_equal(np.asarray(load_modified(base, root, CONFIG).array), np.asarray(modified.array))
+
+
+def test_interrupted_training_resumes_to_the_same_weights(base, tmp_path):
+    whole = train_manipulation(base, CONFIG, tmp_path / "whole", progress=False)
+    train_manipulation(base, ManipulationConfig(**{**CONFIG.to_dict(), "steps": 5}), tmp_path / "split",
+                       progress=False)
+    # A checkpoint from the shorter config must not be resumed silently by another config.
+    with pytest.raises(UserError, match="another configuration"):
+        train_manipulation(base, CONFIG, tmp_path / "split", progress=False)
+    state = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == CONFIG.steps
+    for name, value in whole.state_dict().items():
+        assert torch.equal(value, state["model"][name])
+
+
+def test_guarantee_check_catches_a_too_large_change_and_a_collapse(base):
+    index = np.arange(len(base))
+    original = np.asarray(base.array[index])
+    too_far = original.astype(np.int16) + 30  # 30/255 > eps = 0.1
+    check = GuaranteeCheck(base.spec)
+    check.update(index, original, np.clip(too_far, 0, 255).astype(np.uint8))
+    assert any("eps" in v for v in check.report()["violations"])
+    check = GuaranteeCheck(base.spec)
+    check.update(index, original, np.zeros_like(original))  # every image collapses onto one
+    assert any("collapsed" in v for v in check.report()["violations"])
+
+
+def test_violated_guarantees_raise_and_cache_nothing(base, tmp_path, monkeypatch):
+    monkeypatch.setattr(build_module, "perturbation_u8", lambda game, grid, classes, eps: np.full(
+        (len(classes), *base.observation_shape), 200, dtype=np.int16))
+    with pytest.raises(UserError, match="broke its guarantees"):
+        load_modified(base, tmp_path, CONFIG, progress=False)
+    assert not modified_store(base, tmp_path, CONFIG).is_valid()
+
+
+def test_mixing_rotation_is_a_seeded_rotation_that_mixes_every_latent():
+    for k in (2, 3, 5):
+        r = mixing_rotation(k, seed=0)
+        assert np.allclose(r @ r.T, np.eye(k), atol=1e-5) and np.isclose(np.linalg.det(r), 1.0, atol=1e-5)
+        assert np.abs(r).max() <= MAX_MIXING
+        assert np.array_equal(r, mixing_rotation(k, seed=0))
+    assert not np.allclose(mixing_rotation(3, 0), mixing_rotation(3, 1))
+
+
+def test_perturb_clips_but_passes_gradients_through():
+    x = torch.tensor([0.0, 1.0, 0.5])
+    m = torch.tensor([-1.0, 1.0, 1.0], requires_grad=True)
+    out = perturb(x, m, eps=0.1)
+    assert torch.allclose(out, torch.tensor([0.0, 1.0, 0.6]))
+    out.sum().backward()
+    assert torch.allclose(m.grad, torch.full((3,), 0.1))
+
+
+def test_standardised_factors_have_zero_mean_and_unit_variance(base):
+    w = standardise(base.grid, base.grid.index_to_factors(np.arange(len(base))))
+    assert np.allclose(w.mean(axis=0), 0, atol=1e-6) and np.allclose(w.std(axis=0), 1, atol=1e-5)
+
+
+def test_off_diagonal_share_is_zero_for_orthogonal_directions_and_basis_dependent():
+    assert off_diagonal_share(np.diag([3.0, 1.0])) == 0
+    r = mixing_rotation(2, 0)
+    assert off_diagonal_share(r @ np.diag([3.0, 1.0]) @ r.T) > 0.1  # 0.2 at 45 degrees
+
+
+def test_gram_summary_of_the_original(base):
+    summary = gram_summary(base, mixing_rotation(base.num_factors, 0), points=32, seed=0)
+    norms = dict(zip(base.factor_names, summary["norms"]))
+    # With 2 orientations, 0 and 2 pi, the orientation step changes no pixel: no direction, cosine 0.
+    assert norms.pop("orientation") == 0
+    assert min(norms.values()) > 0
+    diagonal = dict(zip(base.factor_names, np.diag(summary["cosines"])))
+    assert diagonal.pop("orientation") == 0 and np.allclose(list(diagonal.values()), 1.0, atol=1e-3)
