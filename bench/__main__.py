@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bench.suites import SUITES
     p = commands.add_parser("run", help="run a suite: line search, then variants; cached, resumable")
     p.add_argument("--suite", default="inductive-bias", help=f"one of {', '.join(SUITES)}")
-    p.add_argument("--profile", default="smoke", help="paper or smoke")
+    p.add_argument("--profile", default="quick", help="quick (default, about 4 h on 2 CPU cores), paper or smoke")
     p.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel single-threaded workers "
                    "(default: one per core)")
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("report", help="tables, plots and verdicts from stored runs, beside the paper")
     p.add_argument("--suite", default="inductive-bias")
-    p.add_argument("--profile", default="smoke")
+    p.add_argument("--profile", default="quick")
     p.add_argument("--results", default="results", help="results root to read runs from")
     p.add_argument("--records", help="a records.jsonl (as a report writes) instead of the results root")
     p.add_argument("--out", help="output folder (default: reports/SUITE/PROFILE)")

@@ -72,7 +72,7 @@ class Trainer:
     @classmethod
     def around(cls, config, model: models.Model) -> "Trainer":
         """A fresh trainer for an initialised model; `config` needs `seed`, `lr` and `to_dict()`."""
-        optimizers = {name: torch.optim.Adam(params, lr=config.lr, **settings)
+        optimizers = {name: torch.optim.Adam(params, **{"lr": config.lr, **settings})
                       for name, (params, settings) in model.param_groups().items()}
         torch.manual_seed(seed_hash("noise", config.seed))
         return cls(config, model, optimizers, np.random.default_rng(seed_hash("batches", config.seed)))

@@ -16,10 +16,11 @@ disentangled one. What it leaves open: the references, m's architecture and the 
   current m and only patterns that the VAE's own decoder learns within the budget get selected.
 - m_psi. An MLP from w to an 8 x 8 map per channel, upsampled bilinearly to the image and bounded by tanh. The
   low resolution keeps the pattern smooth in space, and the MLP keeps it smooth in w: SPIKE.md's fast stripes
-  were never learned by a decoder, so the VAE saw them as noise. Its last layer starts at zero, so training
-  starts from the unmodified data.
-- Clipping. Gradients pass straight through the clip to [0, 1]: on binary dSprites half of m's range is clipped
-  at any pixel, and a plain clamp would leave those pixels without a gradient for good.
+  were never learned by a decoder, so the VAE saw them as noise. Its last layer's weights start at zero and its
+  bias at 0.5, so training starts from a uniform faint lift (0.46 eps) of the dark pixels, where a plain clip
+  passes gradients: on binary dSprites a negative m on the background is clipped away, so starting there would
+  leave most pixels without a gradient. Tried first: zero start with the clip's gradient passed straight
+  through; the gradient then pointed at changes the clip removed, and m drifted to -1 (a dimmer sprite).
 """
 
 from dataclasses import asdict, dataclass
@@ -34,7 +35,7 @@ from bench.models.base import Model, StepLosses
 from bench.models.nets import Decoder
 from bench.models.terms import bernoulli_reconstruction
 
-MAP_SIZE = 8
+START = 0.5  # m starts at tanh(0.5) = 0.46 everywhere: a faint, unclipped lift of dark pixels
 MAX_MIXING = 0.75  # largest |R_ij| allowed in the entangled reference's rotation
 
 
@@ -42,11 +43,13 @@ MAX_MIXING = 0.75  # largest |R_ij| allowed in the entangled reference's rotatio
 class ManipulationConfig:
     """Everything that changes the learned perturbation; its hash names the cached modified images."""
 
-    steps: int = 10_000
+    steps: int = 20_000
     batch_size: int = 64
-    lr: float = 1e-4  # the VAE's learning rate, so the references learn at the VAE's pace
+    lr: float = 1e-3  # the references'
+    perturbation_lr: float = 1e-3
     beta: float = 8.0  # the references' KL weight: beta-VAE's on dSprites
     hidden: int = 128
+    map_size: int = 16  # m's resolution before upsampling: 16 x 16 keeps it smooth over 2 x 2 px at 32 x 32
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -74,23 +77,22 @@ def mixing_rotation(k: int, seed: int) -> np.ndarray:
 class Perturbation(nn.Module):
     """m_psi: standardised factors (B, K) -> a smooth perturbation (B, C, H, W) in [-1, 1]."""
 
-    def __init__(self, num_factors: int, observation_shape, hidden: int):
+    def __init__(self, num_factors: int, observation_shape, hidden: int, map_size: int):
         super().__init__()
-        self.channels, self.size = observation_shape[0], observation_shape[-1]
+        self.channels, self.size, self.map_size = observation_shape[0], observation_shape[-1], map_size
         self.net = nn.Sequential(nn.Linear(num_factors, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
-                                 nn.Linear(hidden, self.channels * MAP_SIZE**2))
+                                 nn.Linear(hidden, self.channels * map_size**2))
         nn.init.zeros_(self.net[-1].weight)
-        nn.init.zeros_(self.net[-1].bias)
+        nn.init.constant_(self.net[-1].bias, START)
 
     def forward(self, w):
-        coarse = self.net(w).view(-1, self.channels, MAP_SIZE, MAP_SIZE)
+        coarse = self.net(w).view(-1, self.channels, self.map_size, self.map_size)
         return torch.tanh(F.interpolate(coarse, size=self.size, mode="bilinear", align_corners=False))
 
 
 def perturb(x, m, eps: float):
-    """clip(x + eps m, 0, 1), with the clip's gradient passed straight through."""
-    moved = x + eps * m
-    return moved + (moved.clamp(0.0, 1.0) - moved).detach()
+    """clip(x + eps m, 0, 1)."""
+    return (x + eps * m).clamp(0.0, 1.0)
 
 
 class Reference(nn.Module):
@@ -103,9 +105,9 @@ class Reference(nn.Module):
         self.decoder = Decoder(observation_shape[0], observation_shape[-1], len(rotation))
         self.beta = beta
 
-    def loss(self, w, x):
+    def loss(self, w, x, noise):
         code = w @ self.rotation.T
-        z = code + torch.randn_like(code) * self.log_sigma.exp()
+        z = code + noise * self.log_sigma.exp()
         # The code's own KL part, |code|^2 / 2, is the same for both references (a rotation keeps the norm).
         kl = 0.5 * (torch.expm1(2 * self.log_sigma) - 2 * self.log_sigma).sum()
         return bernoulli_reconstruction(self.decoder(z), x) + self.beta * kl
@@ -124,14 +126,19 @@ class ReferencePair(Model):
     players = ("disentangled", "entangled")
 
     def param_groups(self):
-        return {name: (list(getattr(self, name).parameters()), {}) for name in self.players}
+        return {name: (list(getattr(self, name).parameters()), self.settings.get(name, {})) for name in self.players}
+
+    @property
+    def settings(self) -> dict:
+        return {"perturbation": {"lr": self.config.perturbation_lr}}
 
     def losses(self, batch) -> StepLosses:
         w, x = batch
         return self.judge(w, x)
 
     def judge(self, w, x) -> StepLosses:
-        loss_d, loss_e = self.disentangled.loss(w, x), self.entangled.loss(w, x)
+        noise = torch.randn_like(w)  # common to both, so their gap is not blurred by independent draws
+        loss_d, loss_e = self.disentangled.loss(w, x, noise), self.entangled.loss(w, x, noise)
         return StepLosses(objectives={"disentangled": loss_d, "entangled": loss_e},
                           terms={"loss_disentangled": loss_d, "loss_entangled": loss_e, "gap": loss_e - loss_d})
 
@@ -144,7 +151,7 @@ class ManipulationGame(ReferencePair):
     def __init__(self, config: ManipulationConfig, num_factors: int, observation_shape, eps: float):
         super().__init__(config, num_factors, observation_shape)
         self.eps = eps
-        self.perturbation = Perturbation(num_factors, observation_shape, config.hidden)
+        self.perturbation = Perturbation(num_factors, observation_shape, config.hidden, config.map_size)
 
     def losses(self, batch) -> StepLosses:
         w, x = batch
