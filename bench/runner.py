@@ -1,7 +1,7 @@
 """Run identity, status, and executing a suite's runs: training, then evaluation, each resumable.
 
 A run is identified by a hash of what changes its result (model, config, dataset, variant, seed, steps, batch,
-learning rate, latent size and the code schema), never by its position in a grid, its path or its device.
+learning rate, latent size, the code schema, and for the modified variant the manipulation's settings), never by its position in a grid, its path or its device.
 Its directory holds `config.json`, the checkpoint, `TRAINED` when training ended, `metrics.json`, and `DONE`
 written last. So status is read by looking: done, trained (metrics missing or computed with other settings),
 partial (a checkpoint) or new.
@@ -30,7 +30,10 @@ CONFIG, TRAINED, METRICS, DONE = "config.json", "TRAINED", "metrics.json", "DONE
 
 
 def run_id(config: TrainConfig) -> str:
-    payload = json.dumps({"schema": SCHEMA_VERSION, **config.to_dict()}, sort_keys=True, default=str)
+    from bench.data.variants import identity
+    data = identity(config.variant)
+    payload = {"schema": SCHEMA_VERSION, **config.to_dict(), **({"data": data} if data else {})}
+    payload = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

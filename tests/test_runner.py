@@ -39,6 +39,16 @@ def test_run_hash_is_stable_and_sensitive():
     assert len(ids) == len(changes) and run_id(config) not in ids
 
 
+def test_a_modified_run_changes_identity_with_the_manipulation(monkeypatch):
+    from bench.data import variants
+    from bench.manipulation import ManipulationConfig, identity
+    config = TrainConfig("beta_vae", "dsprites", "modified", BetaConfig(8.0), seed=3, steps=100)
+    before, original = run_id(config), run_id(dataclasses.replace(config, variant="original"))
+    monkeypatch.setitem(variants.IDENTITIES, "modified", lambda: identity(ManipulationConfig(seed=1)))
+    assert run_id(config) != before
+    assert run_id(dataclasses.replace(config, variant="original")) == original
+
+
 def test_seeds_do_not_move_when_a_model_is_added():
     alone = dataclasses.replace(TINY, models=("beta_vae",))
     seeds = lambda p: {(c.model, c.value, c.seed_index): train_config("s", p, c).seed for c in search_cells(p)}  # noqa: E731

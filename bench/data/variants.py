@@ -51,4 +51,15 @@ def modified(base: StoredData, root: Path) -> GroundTruthData:
     return load_modified(base, root)
 
 
+def modified_identity() -> dict:
+    from bench.manipulation import identity
+    return identity()
+
+
 VARIANTS = {"original": original, "modified": modified, "noise": noise}
+# Variants whose images depend on settings beyond their name: those settings enter every run's identity.
+IDENTITIES = {"modified": modified_identity}
+
+
+def identity(variant: str) -> dict | None:
+    return IDENTITIES[variant]() if variant in IDENTITIES else None

@@ -25,10 +25,14 @@ REPORT = "report.json"
 CHUNK = 4096
 
 
+def identity(config: ManipulationConfig = ManipulationConfig()) -> dict:
+    """What makes two modified variants of the same base differ: a run trained on one is not a run on the other."""
+    return {"manipulation": config.to_dict(), "version": VERSION}
+
+
 def modified_store(base: StoredData, root: Path, config: ManipulationConfig) -> ImageStore:
     spec = base.spec
-    params = {"base": base_store(spec, Path(root)).params, "manipulation": config.to_dict(), "eps": spec.eps,
-              "version": VERSION}
+    params = {"base": base_store(spec, Path(root)).params, "eps": spec.eps, **identity(config)}
     return ImageStore(Path(root) / spec.name / f"modified-{cache_key(params)}", (len(spec.grid), *spec.observation_shape),
                       params)
 

@@ -14,8 +14,8 @@ disentangled one. What it leaves open: the references, m's architecture and the 
 - The game. Each reference minimises its own loss; m minimises L_entangled - L_disentangled. Alternating
   single steps on one batch, as in FactorVAE's discriminator game, so the references are always fitted to the
   current m and only patterns that the VAE's own decoder learns within the budget get selected.
-- m_psi. An MLP from w to an 8 x 8 map per channel, upsampled bilinearly to the image and bounded by tanh. The
-  low resolution keeps the pattern smooth in space, and the MLP keeps it smooth in w: SPIKE.md's fast stripes
+- m_psi. An MLP from w to a coarse map per channel (`map_size`, 8 x 8 by default), upsampled bilinearly to the
+  image and bounded by tanh. The low resolution keeps the pattern smooth in space, and the MLP keeps it smooth in w: SPIKE.md's fast stripes
   were never learned by a decoder, so the VAE saw them as noise. Its last layer's weights start at zero and its
   bias at 0.5, so training starts from a uniform faint lift (0.46 eps) of the dark pixels, where a plain clip
   passes gradients: on binary dSprites a negative m on the background is clipped away, so starting there would
@@ -49,7 +49,7 @@ class ManipulationConfig:
     perturbation_lr: float = 1e-3
     beta: float = 8.0  # the references' KL weight: beta-VAE's on dSprites
     hidden: int = 128
-    map_size: int = 16  # m's resolution before upsampling: 16 x 16 keeps it smooth over 2 x 2 px at 32 x 32
+    map_size: int = 8  # m's resolution before upsampling (16 x 16 did worse: docs/manipulation.md, try 7)
     seed: int = 0
 
     def to_dict(self) -> dict:
