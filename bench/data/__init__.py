@@ -13,8 +13,9 @@ DSPRITES_SMALL = dsprites.make_spec("dsprites_small", size=32, num_positions=8, 
 # dsprites_mini: squares at one orientation, 32 x 32: scale 6 x posX 32 x posY 32 (6,144 images). A candidate
 # miniature for the CPU-sized reproduction, keeping the mechanism (position factors, the same renderer).
 DSPRITES_MINI = dsprites.make_spec("dsprites_mini", size=32, num_positions=32, num_orientations=1, shapes=(0,))
-# Candidates that give posX and posY distinct image variance, which a square sprite on the full canvas does not:
-# an ellipse (elongated) at one orientation; squares with posY over half the canvas (16 of the 32 positions).
+# Two ways to give posX and posY distinct image variance, which a square on the full canvas does not: an
+# ellipse at one orientation (measured, rejected), and squares with posY over half the canvas (16 of the 32
+# positions), the quick profile's data (docs/quick-profile.md).
 DSPRITES_ELLIPSE = dsprites.make_spec("dsprites_ellipse", size=32, num_positions=32, num_orientations=1,
                                       shapes=(1,))
 DSPRITES_HALFY = dsprites.make_spec("dsprites_halfy", size=32, num_positions=32, num_orientations=1, shapes=(0,),
