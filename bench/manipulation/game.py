@@ -123,14 +123,8 @@ class ReferencePair(Model):
         self.disentangled = Reference(np.eye(num_factors, dtype=np.float32), observation_shape, config.beta)
         self.entangled = Reference(mixing_rotation(num_factors, config.seed), observation_shape, config.beta)
 
-    players = ("disentangled", "entangled")
-
     def param_groups(self):
-        return {name: (list(getattr(self, name).parameters()), self.settings.get(name, {})) for name in self.players}
-
-    @property
-    def settings(self) -> dict:
-        return {"perturbation": {"lr": self.config.perturbation_lr}}
+        return {name: (list(getattr(self, name).parameters()), {}) for name in ("disentangled", "entangled")}
 
     def losses(self, batch) -> StepLosses:
         w, x = batch
@@ -146,12 +140,14 @@ class ReferencePair(Model):
 class ManipulationGame(ReferencePair):
     """The references plus m_psi, which minimises L_entangled - L_disentangled on the data it modifies."""
 
-    players = ("perturbation", "disentangled", "entangled")
-
     def __init__(self, config: ManipulationConfig, num_factors: int, observation_shape, eps: float):
         super().__init__(config, num_factors, observation_shape)
         self.eps = eps
         self.perturbation = Perturbation(num_factors, observation_shape, config.hidden, config.map_size)
+
+    def param_groups(self):
+        return {"perturbation": (list(self.perturbation.parameters()), {"lr": self.config.perturbation_lr}),
+                **super().param_groups()}
 
     def losses(self, batch) -> StepLosses:
         w, x = batch
