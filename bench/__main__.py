@@ -22,6 +22,16 @@ def _datasets_arg(p, required=False, default="all"):
     p.add_argument("--dataset", required=required, help=f"one of {', '.join(DATASETS)}{help_all}")
 
 
+def _picture_parser(commands, name, help):
+    """A dataset picture command: which dataset, where the PNG goes, the sampling seed and the data root."""
+    p = commands.add_parser(name, help=help)
+    _datasets_arg(p, required=True)
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--seed", type=int, default=0)
+    _add_data_root(p)
+    return p
+
+
 def _selected(name):
     from bench.data import DATASETS
     from bench.errors import lookup
@@ -200,18 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true", help="recompute the cache checksum")
     _add_data_root(p)
     p.set_defaults(func=cmd_datasets_info)
-    p = ds_cmds.add_parser("show", help="write a picture of random samples and factor traversals")
-    _datasets_arg(p, required=True)
+    p = _picture_parser(ds_cmds, "show", "write a picture of random samples and factor traversals")
     p.add_argument("--variant", default="original")
-    p.add_argument("--out", required=True, help="PNG file to write")
-    p.add_argument("--seed", type=int, default=0)
-    _add_data_root(p)
     p.set_defaults(func=cmd_datasets_show)
-    p = ds_cmds.add_parser("compare", help="picture the same images in every variant, with the changes magnified")
-    _datasets_arg(p, required=True)
-    p.add_argument("--out", required=True, help="PNG file to write")
-    p.add_argument("--seed", type=int, default=0)
-    _add_data_root(p)
+    p = _picture_parser(ds_cmds, "compare", "picture the same images in every variant, with the changes magnified")
     p.set_defaults(func=cmd_datasets_compare)
     p = ds_cmds.add_parser("diagnose", help="before any VAE: does a variant's variance structure follow the factors?")
     _datasets_arg(p, required=True)
