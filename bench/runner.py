@@ -95,8 +95,10 @@ def execute(run: Run, results: Path, data_root=None, device="cpu", checkpoint_ev
     trainer = train(run.config, data, d, device=device, checkpoint_every=checkpoint_every, progress=progress)
     if not (d / TRAINED).exists():
         atomic_write_text(d / TRAINED, json.dumps({"seconds": time.perf_counter() - start, "device": str(device)}))
-    record = {**run.describe(), **evaluate(trainer.model, data, run.metrics, device),
-              "training": _read_json(d / TRAINED)}
+    start = time.perf_counter()
+    evaluation = evaluate(trainer.model, data, run.metrics, device)
+    record = {**run.describe(), **evaluation, "training": _read_json(d / TRAINED),
+              "evaluation": {"seconds": time.perf_counter() - start}}
     (d / DONE).unlink(missing_ok=True)
     atomic_write_text(d / METRICS, json.dumps(record, indent=2))
     atomic_write_text(d / DONE, "")
@@ -184,15 +186,32 @@ def plan(runs: list[Run], results: Path) -> Counter:
     return Counter(status(r, results) for r in runs)
 
 
-def estimate_seconds(runs: list[Run], results: Path, data_root=None, jobs: int = 1) -> float:
-    """Remaining training time from a short measurement of each (model, dataset) that still has work."""
-    remaining: dict[tuple[str, str], int] = {}
+def _work(run: Run) -> tuple[str, str, int]:
+    return run.config.model, run.config.dataset, run.config.steps
+
+
+def measured_seconds(runs: list[Run], results: Path) -> dict[str, dict]:
+    """From the done runs' records: mean wall time of a run per (model, dataset, steps), training plus
+    evaluation, and the mean evaluation time of any run (older records did not time it)."""
+    runs_seconds: dict[tuple[str, str, int], list[float]] = {}
+    evaluation = []
     for r in runs:
-        if status(r, results) in ("new", "partial"):
-            key = (r.config.model, r.config.dataset)
-            remaining[key] = remaining.get(key, 0) + r.config.steps
-    total = sum(steps / _steps_per_second(model, dataset, data_root) for (model, dataset), steps in remaining.items())
-    return total / jobs
+        if status(r, results) == "done":
+            record = _read_json(r.directory(results) / METRICS)
+            evaluated = record.get("evaluation", {}).get("seconds")
+            evaluation += [evaluated] if evaluated is not None else []
+            runs_seconds.setdefault(_work(r), []).append(record["training"]["seconds"] + (evaluated or 0.0))
+    return {"runs": {key: float(np.mean(v)) for key, v in runs_seconds.items()},
+            "evaluation": float(np.mean(evaluation)) if evaluation else 0.0}
+
+
+def estimate_seconds(todo: list[tuple[str, str, int]], measured: dict, data_root=None, jobs: int = 1) -> float:
+    """Time left for `todo` (model, dataset, steps per run): a done run's mean time where there is one, else a
+    short measurement of training throughput plus the measured evaluation time."""
+    runs = measured["runs"]
+    probed = {key: key[2] / _steps_per_second(key[0], key[1], data_root) + measured["evaluation"]
+              for key in set(todo) - set(runs)}
+    return sum({**probed, **runs}[key] for key in todo) / jobs
 
 
 def _steps_per_second(model: str, dataset: str, data_root, steps: int = 3) -> float:
@@ -253,22 +272,32 @@ def run_suite(suite: str, profile: Profile, results: Path, data_root=None, devic
               dry_run: bool = False, say=print, backend: str = "local", scheduler=None) -> list[dict]:
     """Print the plan, then run the line search and the variants; the same call continues an interrupted one."""
     _check_names(profile)
-    profile_name = profile.name
     search = runs_for(suite, profile, search_cells(profile))
-    later = (len(profile.variants) - 1) * len(profile.models) * len(profile.datasets) * profile.seeds
+    later = [(m, d, profile.steps) for m in profile.models for d in profile.datasets
+             for _ in range((len(profile.variants) - 1) * profile.seeds)]
     counts = plan(search, results)
-    say(f"{suite}/{profile_name}: {len(search) + later} runs of {profile.steps} steps: line search {len(search)} "
-        f"({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then {later} on "
+    say(f"{suite}/{profile.name}: {len(search) + len(later)} runs of {profile.steps} steps: line search "
+        f"{len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then {len(later)} on "
         f"{', '.join(profile.variants[1:])} with the chosen values")
     if dry_run or counts["done"] < len(search):
-        seconds = estimate_seconds(search, results, data_root, jobs)
-        say(f"estimated training time of the line search: {_duration(seconds)} with {jobs} worker(s) on {device}")
+        _say_estimate(search, later, results, data_root, jobs, device, say)
     if dry_run:
         return []
     prepare_data(profile, data_root)
     execute_all(search, results, data_root, device, jobs, "line search", backend, scheduler)
     choices = choose_values(load_records(search, results))
-    _save_choices(line_search_path(results, suite, profile_name), choices)
+    _save_choices(line_search_path(results, suite, profile.name), choices)
     variants = runs_for(suite, profile, variant_cells(profile, {k: c["value"] for k, c in choices.items()}))
     execute_all(variants, results, data_root, device, jobs, "variants", backend, scheduler)
     return load_records(search + variants, results)
+
+
+def _say_estimate(search: list[Run], later: list, results: Path, data_root, jobs: int, device, say):
+    measured = measured_seconds(search, results)
+    todo = [_work(r) for r in search if status(r, results) != "done"]
+    models = {key[0] for key in todo + later}
+    say(f"estimated time left with {jobs} worker(s) on {device}: line search "
+        f"{_duration(estimate_seconds(todo, measured, data_root, jobs))}, then variants "
+        f"{_duration(estimate_seconds(later, measured, data_root, jobs))} (run times of "
+        f"{len({k[0] for k in measured['runs']} & models)} of {len(models)} models measured in finished runs, the "
+        f"rest from a 3-step training probe{' plus measured evaluation' if measured['evaluation'] else ''})")

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from bench.metrics import MetricSettings
-from bench.runner import (CHECKPOINT, DONE, METRICS, choose_values, execute, plan, run_id, run_suite,
-                          runs_for, status)
+from bench.runner import (CHECKPOINT, DONE, METRICS, choose_values, estimate_seconds, execute, measured_seconds,
+                          plan, run_id, run_suite, runs_for, status)
 from bench.suites import Profile, fixed, product, search_cells, sweep, train_config
 from bench.train import TrainConfig
 from bench.models.beta_vae import Config as BetaConfig
@@ -83,6 +83,19 @@ def test_plan_counts_and_reevaluation_without_retraining(tmp_path):
     record = execute(changed, tmp_path, data_root=tmp_path / "data")
     assert checkpoint.stat().st_mtime_ns == stamp  # evaluated again, not retrained
     assert record["metric_settings"]["num_train"] == 400 and status(changed, tmp_path) == "done"
+
+
+def test_estimate_uses_finished_runs_times_and_probes_the_rest(tmp_path):
+    runs = runs_for("s", TINY, search_cells(TINY))
+    done = next(r for r in runs if r.config.model == "beta_vae")
+    record = execute(done, tmp_path, data_root=tmp_path / "data")
+    measured = measured_seconds(runs, tmp_path)
+    run_time = record["training"]["seconds"] + record["evaluation"]["seconds"]
+    key = ("beta_vae", "dsprites_small", TINY.steps)
+    assert measured["runs"] == {key: run_time} and measured["evaluation"] == record["evaluation"]["seconds"] > 0
+    assert estimate_seconds([key] * 3, measured, tmp_path / "data", jobs=2) == 3 * run_time / 2
+    probed = estimate_seconds([("pcl", "dsprites_small", TINY.steps)], measured, tmp_path / "data")
+    assert probed > measured["evaluation"]  # probed training time plus the measured evaluation
 
 
 def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
