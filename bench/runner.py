@@ -273,28 +273,40 @@ def run_suite(suite: str, profile: Profile, results: Path, data_root=None, devic
     """Print the plan, then run the line search and the variants; the same call continues an interrupted one."""
     _check_names(profile)
     search = runs_for(suite, profile, search_cells(profile))
-    later = [(m, d, profile.steps) for m in profile.models for d in profile.datasets
-             for _ in range((len(profile.variants) - 1) * profile.seeds)]
-    counts = plan(search, results)
-    say(f"{suite}/{profile.name}: {len(search) + len(later)} runs of {profile.steps} steps: line search "
-        f"{len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then {len(later)} on "
-        f"{', '.join(profile.variants[1:])} with the chosen values")
-    if dry_run or counts["done"] < len(search):
-        _say_estimate(search, later, results, data_root, jobs, device, say)
+    _say_plan(suite, profile, search, results, data_root, jobs, device, say)
     if dry_run:
         return []
     prepare_data(profile, data_root)
     execute_all(search, results, data_root, device, jobs, "line search", backend, scheduler)
     choices = choose_values(load_records(search, results))
     _save_choices(line_search_path(results, suite, profile.name), choices)
-    variants = runs_for(suite, profile, variant_cells(profile, {k: c["value"] for k, c in choices.items()}))
+    variants = _variant_runs(suite, profile, choices)
     execute_all(variants, results, data_root, device, jobs, "variants", backend, scheduler)
     return load_records(search + variants, results)
 
 
-def _say_estimate(search: list[Run], later: list, results: Path, data_root, jobs: int, device, say):
-    measured = measured_seconds(search, results)
+def _variant_runs(suite: str, profile: Profile, choices: dict) -> list[Run]:
+    """The second stage: each (model, dataset)'s chosen value on the other variants."""
+    return runs_for(suite, profile, variant_cells(profile, {k: c["value"] for k, c in choices.items()}))
+
+
+def _say_plan(suite: str, profile: Profile, search: list[Run], results: Path, data_root, jobs: int, device, say):
+    """How many runs are done and left in each stage, and the time left. The second stage's runs are known
+    only once the line search is done; until then they are counted per model."""
+    counts = plan(search, results)
+    searched = counts["done"] == len(search)
+    variants = _variant_runs(suite, profile, choose_values(load_records(search, results))) if searched else []
+    later = ([_work(r) for r in variants if status(r, results) != "done"] if searched else
+             [(m, d, profile.steps) for m in profile.models for d in profile.datasets
+              for _ in range((len(profile.variants) - 1) * profile.seeds)])
+    say(f"{suite}/{profile.name}: {len(search) + (len(variants) or len(later))} runs of {profile.steps} steps: "
+        f"line search {len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then "
+        f"{len(variants) or len(later)} on {', '.join(profile.variants[1:])} with the chosen values"
+        f"{f' ({len(later)} left)' if searched else ''}")
     todo = [_work(r) for r in search if status(r, results) != "done"]
+    if not todo and not later:
+        return say("nothing left to run")
+    measured = measured_seconds(search, results)
     models = {key[0] for key in todo + later}
     say(f"estimated time left with {jobs} worker(s) on {device}: line search "
         f"{_duration(estimate_seconds(todo, measured, data_root, jobs))}, then variants "

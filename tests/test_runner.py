@@ -104,6 +104,10 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     key = lambda r: r["run_id"]  # noqa: E731
     assert [r["metrics"] for r in sorted(one, key=key)] == [r["metrics"] for r in sorted(two, key=key)]
     assert len(one) == 4  # 2 line-search runs, then 2 on noise
+    said = []
+    run_suite("s", TINY, tmp_path / "one", tmp_path / "data", jobs=1, dry_run=True, say=said.append)
+    assert said == ["s/tiny: 4 runs of 6 steps: line search 2 (2 done), then 2 on noise with the chosen values "
+                    "(0 left)", "nothing left to run"]
 
 
 RUN_SCRIPT = """
