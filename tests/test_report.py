@@ -8,6 +8,7 @@ from scipy import stats
 from bench.errors import UserError
 from bench.report import build_report
 from bench.report.records import read_jsonl, to_frame
+from bench.report.tables import beside_paper
 from bench.report.verdicts import verdicts, welch
 
 DATA, GOLDEN = Path(__file__).parent / "data", Path(__file__).parent / "golden"
@@ -23,6 +24,16 @@ def test_report_matches_the_golden_files(tmp_path):
         assert (tmp_path / "plots" / picture).stat().st_size > 1000
     assert (tmp_path / "tables" / "mig.tex").read_text().startswith(r"\begin{tabular}")
     assert read_jsonl(tmp_path / "records.jsonl") == read_jsonl(DATA / "report_records.jsonl")
+
+
+def test_a_miniature_is_read_against_the_dataset_it_stands_for():
+    stats = pd.DataFrame([{"dataset": name, "model": "beta_vae", "variant": "original", "metric": "mig",
+                           "mean": 0.2, "std": 0.1, "n": 5} for name in ("dsprites_halfy", "not_registered")])
+    beside = beside_paper(stats).set_index("dataset")
+    assert beside.loc["dsprites_halfy", "paper_dataset"] == "dsprites"
+    assert beside.loc["dsprites_halfy", "paper_mean"] == 0.23  # the paper's beta-VAE on dSprites
+    assert beside.loc["not_registered", "paper_dataset"] == "not_registered"
+    assert pd.isna(beside.loc["not_registered", "paper_mean"])
 
 
 def _frame(model, variant_values):

@@ -102,6 +102,7 @@ def make_spec(name="dsprites", size=64, num_positions=32, num_orientations=40, s
         read_original=read_original if original else None,
         factor_values=tuple(values[k] for k in kept),
         fixed_values={NAMES[k]: float(values[k][0]) for k in range(len(NAMES)) if k not in kept},
+        paper_dataset="dsprites",  # every configuration of the renderer is read against the paper's dSprites
     )
 
 

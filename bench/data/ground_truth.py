@@ -26,6 +26,7 @@ class DatasetSpec:
     read_original: Callable[[Path, "DatasetSpec"], Iterator[np.ndarray]] | None = None
     factor_values: tuple[np.ndarray, ...] = field(default=(), compare=False)  # for people; classes index them
     fixed_values: dict = field(default_factory=dict, compare=False)  # generative factors held constant
+    paper_dataset: str = field(default="", compare=False)  # the paper's dataset it stands for in reports
 
 
 class GroundTruthData(ABC):

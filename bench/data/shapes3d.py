@@ -77,6 +77,7 @@ def make_spec(name="shapes3d", factor_values=FACTOR_VALUES) -> DatasetSpec:
         original_files=(ORIGINAL_H5,),
         read_original=read_original,
         factor_values=factor_values,
+        paper_dataset="shapes3d",
     )
 
 

@@ -47,7 +47,8 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None) -> P
     sections.append("## Verdicts\n\n" + verdicts.markdown(verdicts.verdicts(chosen)))
     beside = tables.beside_paper(stats)
     sections.append(tables.write_table(beside.set_index(["dataset", "model", "variant"]),
-                                       out / "tables" / "mig_vs_paper", "MIG: ours beside the paper's Table 1"))
+                                       out / "tables" / "mig_vs_paper",
+                                       "MIG: ours beside the paper's Table 1 (for the dataset ours stands for)"))
     for metric in sorted(set(stats.metric), key=lambda m: tables.TABLE_METRICS.index(m)):
         sections.append(tables.write_table(tables.formatted(stats, metric), out / "tables" / metric,
                                            f"{metric}: mean ± std (n), at each model's chosen value"))

@@ -42,12 +42,21 @@ def formatted(stats: pd.DataFrame, metric: str) -> pd.DataFrame:
     return wide[[v for v in VARIANT_ORDER if v in wide.columns]].fillna("-")
 
 
+def paper_dataset(name: str) -> str:
+    """The paper's dataset that `name` stands for (a miniature of dSprites is read against dSprites)."""
+    from bench.data import DATASETS
+    spec = DATASETS.get(name)
+    return spec.paper_dataset if spec is not None and spec.paper_dataset else name
+
+
 def beside_paper(stats: pd.DataFrame) -> pd.DataFrame:
-    """MIG per cell: ours (mean, std, n) beside the paper's (mean, std)."""
-    ours = stats[stats["metric"] == "mig"][["dataset", "model", "variant", "mean", "std", "n"]]
-    paper = paper_table().rename(columns={"mig_mean": "paper_mean", "mig_std": "paper_std"})
-    both = ours.merge(paper[["dataset", "model", "variant", "paper_mean", "paper_std"]],
-                      on=["dataset", "model", "variant"], how="left")
+    """MIG per cell: ours (mean, std, n) beside the paper's (mean, std) for the dataset ours stands for."""
+    ours = stats[stats["metric"] == "mig"][["dataset", "model", "variant", "mean", "std", "n"]].copy()
+    ours["paper_dataset"] = ours["dataset"].map(paper_dataset)
+    paper = paper_table().rename(columns={"dataset": "paper_dataset", "mig_mean": "paper_mean",
+                                          "mig_std": "paper_std"})
+    both = ours.merge(paper[["paper_dataset", "model", "variant", "paper_mean", "paper_std"]],
+                      on=["paper_dataset", "model", "variant"], how="left")
     both["order"] = both["variant"].map({v: i for i, v in enumerate(VARIANT_ORDER)})
     both = both.sort_values(["dataset", "model", "order"]).drop(columns="order")
     return both.rename(columns={"mean": "ours_mean", "std": "ours_std"})
