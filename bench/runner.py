@@ -304,11 +304,14 @@ def _say_plan(suite: str, profile: Profile, search: list[Run], results: Path, da
         f"{len(variants) or len(later)} on {', '.join(profile.variants[1:])} with the chosen values"
         f"{f' ({len(later)} left)' if searched else ''}")
     todo = [_work(r) for r in search if status(r, results) != "done"]
-    if not todo and not later:
-        return say("nothing left to run")
+    say(_estimate(search, todo, later, results, data_root, jobs, device) if todo or later else "nothing left to run")
+
+
+def _estimate(search: list[Run], todo: list, later: list, results: Path, data_root, jobs: int, device) -> str:
     measured = measured_seconds(search, results)
     models = {key[0] for key in todo + later}
-    say(f"estimated time left with {jobs} worker(s) on {device}: line search "
+    return (
+        f"estimated time left with {jobs} worker(s) on {device}: line search "
         f"{_duration(estimate_seconds(todo, measured, data_root, jobs))}, then variants "
         f"{_duration(estimate_seconds(later, measured, data_root, jobs))} (run times of "
         f"{len({k[0] for k in measured['runs']} & models)} of {len(models)} models measured in finished runs, the "
