@@ -298,7 +298,7 @@ def _say_plan(suite: str, profile: Profile, search: list[Run], results: Path, da
     variants = _variant_runs(suite, profile, choose_values(load_records(search, results))) if searched else []
     later = ([_work(r) for r in variants if status(r, results) != "done"] if searched else
              [(m, d, profile.steps) for m in profile.models for d in profile.datasets
-              for _ in range((len(profile.variants) - 1) * profile.seeds)])
+              for _ in range((len(profile.variants) - 1) * profile.seeds_of(m))])
     say(f"{suite}/{profile.name}: {len(search) + (len(variants) or len(later))} runs of {profile.steps} steps: "
         f"line search {len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then "
         f"{len(variants) or len(later)} on {', '.join(profile.variants[1:])} with the chosen values"

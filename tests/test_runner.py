@@ -11,7 +11,7 @@ import pytest
 from bench.metrics import MetricSettings
 from bench.runner import (CHECKPOINT, DONE, METRICS, choose_values, estimate_seconds, execute, measured_seconds,
                           plan, run_id, run_suite, runs_for, status)
-from bench.suites import Profile, fixed, product, search_cells, sweep, train_config
+from bench.suites import Profile, fixed, product, search_cells, sweep, train_config, variant_cells
 from bench.train import TrainConfig
 from bench.models.beta_vae import Config as BetaConfig
 
@@ -55,6 +55,19 @@ def test_seeds_do_not_move_when_a_model_is_added():
     with_pcl, without = seeds(TINY), seeds(alone)
     assert all(with_pcl[k] == v for k, v in without.items())
     assert len(set(with_pcl.values())) == len(with_pcl)
+
+
+def test_a_model_can_run_fewer_seeds_without_moving_the_others():
+    fewer = dataclasses.replace(TINY, seeds=3, seeds_by_model=(("pcl", 2),))
+    search = search_cells(fewer)
+    assert sorted(c.seed_index for c in search if c.model == "pcl") == [0, 1]
+    assert sorted(c.seed_index for c in search if c.model == "beta_vae") == [0, 1, 2]
+    later = variant_cells(fewer, {("beta_vae", "dsprites_small"): 8.0, ("pcl", "dsprites_small"): None})
+    assert [(c.model, c.variant, c.seed_index) for c in later] == [
+        ("beta_vae", "noise", 0), ("beta_vae", "noise", 1), ("beta_vae", "noise", 2), ("pcl", "noise", 0),
+        ("pcl", "noise", 1)]
+    every = {c: train_config("s", fewer, c).seed for c in search}
+    assert all(every[c] == train_config("s", dataclasses.replace(fewer, seeds_by_model=()), c).seed for c in search)
 
 
 def test_line_search_choice_skips_over_pruned_values():
