@@ -1,8 +1,9 @@
 """Tries 8 and 9 of docs/manipulation.md: hand-designed perturbations, to learn what a learned m would need.
 
 Not part of the package: an experiment script whose numbers the docs quote. It perturbs a dataset (default
-`dsprites_halfy`) with a brightness wave whose phase follows one direction u in the standardised factor space, then asks either the
-manipulation game's references (try 8) or real beta-VAE runs (try 9) what they make of it.
+`dsprites_halfy`) with a brightness wave whose phase follows one direction u in the standardised factor
+space, then asks either the manipulation game's references (try 8) or real beta-VAE runs (try 9) what they
+make of it.
 
     python docs/experiments/designed_patterns.py references --direction entangled square:0.5 bright:0.5
     python docs/experiments/designed_patterns.py vae --direction positions --seeds 5 square:0.5 bright:0.5
