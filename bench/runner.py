@@ -2,9 +2,9 @@
 
 A run is identified by a hash of what changes its result (model, config, dataset, variant, seed, steps, batch,
 learning rate, latent size, the code schema, and for the modified variant the manipulation's settings), never
-by its position in a grid, its path or its device. Its directory holds `config.json`, the checkpoint, `TRAINED` when training ended, `metrics.json`, and `DONE`
-written last. So status is read by looking: done, trained (metrics missing or computed with other settings),
-partial (a checkpoint) or new.
+by its position in a grid, its path or its device. Its directory holds `config.json`, the checkpoint,
+`TRAINED` when training ended, `metrics.json`, and `DONE` written last. So status is read by looking: done,
+trained (metrics missing or computed with other settings), partial (a checkpoint) or new.
 """
 
 import dataclasses
