@@ -190,17 +190,16 @@ def _work(run: Run) -> tuple[str, str, int]:
     return run.config.model, run.config.dataset, run.config.steps
 
 
-def measured_seconds(runs: list[Run], results: Path) -> dict[str, dict]:
-    """From the done runs' records: mean wall time of a run per (model, dataset, steps), training plus
-    evaluation, and the mean evaluation time of any run (older records did not time it)."""
+def measured_seconds(records: list[dict]) -> dict[str, dict]:
+    """From done runs' records: mean wall time of a run per (model, dataset, steps), training plus evaluation,
+    and the mean evaluation time of any run (older records did not time it)."""
     runs_seconds: dict[tuple[str, str, int], list[float]] = {}
     evaluation = []
-    for r in runs:
-        if status(r, results) == "done":
-            record = _read_json(r.directory(results) / METRICS)
-            evaluated = record.get("evaluation", {}).get("seconds")
-            evaluation += [evaluated] if evaluated is not None else []
-            runs_seconds.setdefault(_work(r), []).append(record["training"]["seconds"] + (evaluated or 0.0))
+    for record in records:
+        evaluated = record.get("evaluation", {}).get("seconds")
+        evaluation += [evaluated] if evaluated is not None else []
+        key = tuple(record["config"][k] for k in ("model", "dataset", "steps"))
+        runs_seconds.setdefault(key, []).append(record["training"]["seconds"] + (evaluated or 0.0))
     return {"runs": {key: float(np.mean(v)) for key, v in runs_seconds.items()},
             "evaluation": float(np.mean(evaluation)) if evaluation else 0.0}
 
@@ -291,24 +290,24 @@ def _variant_runs(suite: str, profile: Profile, choices: dict) -> list[Run]:
 
 
 def _say_plan(suite: str, profile: Profile, search: list[Run], results: Path, data_root, jobs: int, device, say):
-    """How many runs are done and left in each stage, and the time left. The second stage's runs are known
-    only once the line search is done; until then they are counted per model."""
+    """How many runs are done and left in each stage, and the time left. The second stage's values are known
+    only once the line search is done; until then its runs are counted with placeholder values."""
     counts = plan(search, results)
+    records = load_records(search, results)
     searched = counts["done"] == len(search)
-    variants = _variant_runs(suite, profile, choose_values(load_records(search, results))) if searched else []
-    later = ([_work(r) for r in variants if status(r, results) != "done"] if searched else
-             [(m, d, profile.steps) for m in profile.models for d in profile.datasets
-              for _ in range((len(profile.variants) - 1) * profile.seeds_of(m))])
-    say(f"{suite}/{profile.name}: {len(search) + (len(variants) or len(later))} runs of {profile.steps} steps: "
-        f"line search {len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then "
-        f"{len(variants) or len(later)} on {', '.join(profile.variants[1:])} with the chosen values"
-        f"{f' ({len(later)} left)' if searched else ''}")
+    choices = choose_values(records) if searched else {
+        (m, d): {"value": None} for m in profile.models for d in profile.datasets}
+    variants = _variant_runs(suite, profile, choices)
+    later = [_work(r) for r in variants if status(r, results) != "done"]
+    say(f"{suite}/{profile.name}: {len(search) + len(variants)} runs of {profile.steps} steps: line search "
+        f"{len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then {len(variants)} on "
+        f"{', '.join(profile.variants[1:])} with the chosen values{f' ({len(later)} left)' if searched else ''}")
     todo = [_work(r) for r in search if status(r, results) != "done"]
-    say(_estimate(search, todo, later, results, data_root, jobs, device) if todo or later else "nothing left to run")
+    say(_estimate(measured_seconds(records), todo, later, data_root, jobs, device) if todo or later
+        else "nothing left to run")
 
 
-def _estimate(search: list[Run], todo: list, later: list, results: Path, data_root, jobs: int, device) -> str:
-    measured = measured_seconds(search, results)
+def _estimate(measured: dict, todo: list, later: list, data_root, jobs: int, device) -> str:
     models = {key[0] for key in todo + later}
     return (
         f"estimated time left with {jobs} worker(s) on {device}: line search "

@@ -67,19 +67,26 @@ def line_search_values(model: str, dataset: str, multipliers) -> list[float | No
     return [paper * m for m in multipliers]
 
 
+def paper_value(model: str, dataset: str) -> float | None:
+    """The model's regularisation strength in the paper, or None when it has none."""
+    return line_search_values(model, dataset, (1.0,))[0]
+
+
+def _seeded(profile: Profile, cells: list[dict]) -> list[Cell]:
+    return [Cell(**c, seed_index=s) for c in cells for s in range(profile.seeds_of(c["model"]))]
+
+
 def search_cells(profile: Profile) -> list[Cell]:
     """Stage 1: the line search on the first variant."""
     pairs = product(sweep("model", profile.models), sweep("dataset", profile.datasets))
     grid = [{**p, "value": v} for p in pairs for v in line_search_values(p["model"], p["dataset"], profile.multipliers)]
-    return [Cell(**c, variant=profile.variants[0], seed_index=s)
-            for c in grid for s in range(profile.seeds_of(c["model"]))]
+    return _seeded(profile, product(grid, fixed(variant=profile.variants[0])))
 
 
 def variant_cells(profile: Profile, chosen: dict[tuple[str, str], float | None]) -> list[Cell]:
     """Stage 2: the chosen value of each (model, dataset) on the other variants."""
     grid = [{"model": m, "dataset": d, "value": v} for (m, d), v in sorted(chosen.items(), key=str)]
-    cells = product(grid, sweep("variant", profile.variants[1:]))
-    return [Cell(**c, seed_index=s) for c in cells for s in range(profile.seeds_of(c["model"]))]
+    return _seeded(profile, product(grid, sweep("variant", profile.variants[1:])))
 
 
 def train_config(suite: str, profile: Profile, cell: Cell) -> TrainConfig:

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from bench.metrics import MetricSettings
-from bench.runner import (CHECKPOINT, DONE, METRICS, choose_values, estimate_seconds, execute, measured_seconds,
-                          plan, run_id, run_suite, runs_for, status)
+from bench.runner import (CHECKPOINT, DONE, METRICS, choose_values, estimate_seconds, execute, load_records,
+                          measured_seconds, plan, run_id, run_suite, runs_for, status)
 from bench.suites import Profile, fixed, product, search_cells, sweep, train_config, variant_cells
 from bench.train import TrainConfig
 from bench.models.beta_vae import Config as BetaConfig
@@ -102,7 +102,7 @@ def test_estimate_uses_finished_runs_times_and_probes_the_rest(tmp_path):
     runs = runs_for("s", TINY, search_cells(TINY))
     done = next(r for r in runs if r.config.model == "beta_vae")
     record = execute(done, tmp_path, data_root=tmp_path / "data")
-    measured = measured_seconds(runs, tmp_path)
+    measured = measured_seconds(load_records(runs, tmp_path))
     run_time = record["training"]["seconds"] + record["evaluation"]["seconds"]
     key = ("beta_vae", "dsprites_small", TINY.steps)
     assert measured["runs"] == {key: run_time} and measured["evaluation"] == record["evaluation"]["seconds"] > 0

@@ -11,18 +11,12 @@ from pathlib import Path
 import pandas as pd
 
 from bench.metrics import MetricSettings
-from bench.models import MODELS, paper_config
 from bench.runner import execute_all, load_records, prepare_data, runs_for
-from bench.suites import Cell, Profile, product, sweep
+from bench.suites import Cell, Profile, paper_value, product, sweep
 
 MODELS_CHECKED = ("beta_vae", "pcl")
 VARIANTS = ("original", "modified", "noise")
 METRICS = MetricSettings(metrics=("mig", "active_units"))
-
-
-def _value(model: str, dataset: str):
-    regulariser = MODELS[model].regulariser
-    return getattr(paper_config(model, dataset), regulariser) if regulariser else None
 
 
 def mig_table(records: list[dict]) -> pd.DataFrame:
@@ -51,7 +45,7 @@ def run(dataset: str, steps: int, seeds: int, jobs: int, results: Path, data_roo
     profile = Profile(f"steps-{steps}", datasets=(dataset,), variants=VARIANTS, models=MODELS_CHECKED,
                       multipliers=(1.0,), seeds=seeds, steps=steps, metrics=METRICS)
     grid = product(sweep("model", MODELS_CHECKED), sweep("variant", VARIANTS), sweep("seed_index", range(seeds)))
-    cells = [Cell(dataset=dataset, value=_value(c["model"], dataset), **c) for c in grid]
+    cells = [Cell(dataset=dataset, value=paper_value(c["model"], dataset), **c) for c in grid]
     runs = runs_for("manipulation-check", profile, cells)
     prepare_data(profile, data_root)
     start = time.perf_counter()

@@ -23,12 +23,12 @@ import torch
 
 from bench import data
 from bench.data.ground_truth import StoredData
-from bench.experiments.manipulation_check import METRICS, _value
+from bench.experiments.manipulation_check import METRICS
 from bench.manipulation.diagnose import judge, train_references
 from bench.manipulation.game import ManipulationConfig, mixing_rotation, standardise
 from bench.metrics import evaluate
 from bench.seeding import seed_hash
-from bench.suites import Cell, Profile, train_config
+from bench.suites import Cell, Profile, paper_value, train_config
 from bench.train import train
 
 WAVES = {"bright": lambda phase: 0.5 + 0.5 * np.sin(phase), "square": lambda phase: (np.sin(phase) > 0) * 1.0}
@@ -70,7 +70,7 @@ def vae(base: StoredData, patterns: list[str], direction_name: str, seeds: int, 
         variant = perturbed(base, pattern, direction_name)
         for s in range(seeds):
             cell = Cell(model="beta_vae", dataset=base.name, variant="original",
-                        value=_value("beta_vae", base.name), seed_index=s)
+                        value=paper_value("beta_vae", base.name), seed_index=s)
             with tempfile.TemporaryDirectory() as run_dir:
                 trainer = train(train_config("manipulation-check", profile, cell), variant, run_dir, progress=False)
             metrics = evaluate(trainer.model, variant, METRICS, "cpu")["metrics"]
