@@ -135,8 +135,11 @@ def cmd_run(args):
 def cmd_report(args):
     from bench.report import build_report
     from bench.report.build import median_models
-    from bench.report.records import read_jsonl, read_results
-    records = read_jsonl(args.records) if args.records else read_results(args.results, args.suite, args.profile)
+    from bench.report.records import read_jsonl
+    from bench.runner import suite_records
+    from bench.suites import get_profile
+    records = (read_jsonl(args.records) if args.records
+               else suite_records(args.suite, get_profile(args.suite, args.profile), args.results))
     traversals = None if args.records or args.no_traversals else median_models(records, args.results, args.data_root)
     out = args.out or f"reports/{args.suite}/{args.profile}"
     print(f"wrote {build_report(records, out, traversals)}")

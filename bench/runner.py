@@ -279,9 +279,17 @@ def run_suite(suite: str, profile: Profile, results: Path, data_root=None, devic
     execute_all(search, results, data_root, device, jobs, "line search", backend, scheduler)
     choices = choose_values(load_records(search, results))
     _save_choices(line_search_path(results, suite, profile.name), choices)
-    variants = _variant_runs(suite, profile, choices)
-    execute_all(variants, results, data_root, device, jobs, "variants", backend, scheduler)
-    return load_records(search + variants, results)
+    execute_all(_variant_runs(suite, profile, choices), results, data_root, device, jobs, "variants", backend,
+                scheduler)
+    return suite_records(suite, profile, results)
+
+
+def suite_records(suite: str, profile: Profile, results: Path) -> list[dict]:
+    """The finished runs of a profile's plan: its line search, then the variants at the values chosen from it.
+    Runs that an earlier, larger grid left in the results root (more seeds, other values) are not among them,
+    so a report chooses from the same runs as `bench run` did."""
+    search = load_records(runs_for(suite, profile, search_cells(profile)), results)
+    return search + load_records(_variant_runs(suite, profile, choose_values(search)), results)
 
 
 def _variant_runs(suite: str, profile: Profile, choices: dict) -> list[Run]:

@@ -10,7 +10,7 @@ import pytest
 
 from bench.metrics import MetricSettings
 from bench.runner import (CHECKPOINT, DONE, METRICS, choose_values, estimate_seconds, execute, load_records,
-                          measured_seconds, plan, run_id, run_suite, runs_for, status)
+                          measured_seconds, plan, run_id, run_suite, runs_for, status, suite_records)
 from bench.suites import Profile, fixed, product, search_cells, sweep, train_config, variant_cells
 from bench.train import TrainConfig
 from bench.models.beta_vae import Config as BetaConfig
@@ -78,6 +78,13 @@ def test_line_search_choice_skips_over_pruned_values():
     assert choice["tried"][1]["over_pruned"] == 1
     only_pruned = choose_values([rec(1, 0.5, True), rec(2, 0.7, True)])[("m", "d")]
     assert only_pruned["value"] == 2 and only_pruned["all_over_pruned"]
+
+
+def test_suite_records_leave_out_runs_of_a_larger_grid(tmp_path):
+    run_suite("s", dataclasses.replace(TINY, seeds=2), tmp_path, tmp_path / "data", say=lambda *_: None)
+    records = suite_records("s", TINY, tmp_path)
+    assert sorted((r["cell"]["model"], r["cell"]["variant"], r["cell"]["seed_index"]) for r in records) == [
+        ("beta_vae", "noise", 0), ("beta_vae", "original", 0), ("pcl", "noise", 0), ("pcl", "original", 0)]
 
 
 def test_plan_counts_and_reevaluation_without_retraining(tmp_path):

@@ -39,7 +39,7 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, seed: int = 0, 
     codes_test, factors_test = check_codes_factors(codes_test, factors_test)
     jobs = [(codes_train, factors_train[:, k], codes_test, factors_test[:, k], seed)
             for k in range(factors_train.shape[1])]
-    results = parallel_map(_fit_factor, jobs, n_jobs, costs=_classes(factors_train))
+    results = parallel_map(_fit_factor, jobs, n_jobs, costs=_classes(factors_train), oversubscribe=True)
     importance = np.stack([r[0] for r in results], axis=1)  # (codes, factors)
     return {**importance_scores(importance),
             "dci_informativeness_train": float(np.mean([r[1] for r in results])),

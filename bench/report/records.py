@@ -13,15 +13,6 @@ NUMERIC = ("mig", "sap", "dci_disentanglement", "dci_completeness", "dci_informa
            "beta_vae_eval", "dto_mean")
 
 
-def read_results(results: Path, suite: str, profile: str) -> list[dict]:
-    records = []
-    for path in sorted(Path(results).glob("runs/*/metrics.json")):
-        record = json.loads(path.read_text())
-        if record.get("suite") == suite and record.get("profile") == profile:
-            records.append(record)
-    return records
-
-
 def read_jsonl(path: Path) -> list[dict]:
     try:
         return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
