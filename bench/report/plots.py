@@ -23,15 +23,30 @@ def save(fig, stem: Path) -> str:
     return stem.with_suffix(".png").name
 
 
+def _strength(model: str, dataset: str, value) -> str:
+    """A line-search value as a multiple of the paper's, so one marker means the same for every model."""
+    from bench.suites import paper_value
+    paper = None if pd.isna(value) else paper_value(model, dataset)
+    return "no regulariser" if paper is None else f"{value / paper:g} x paper"
+
+
 def reconstruction_vs_mig(frame: pd.DataFrame, stem: Path) -> str:
-    """One point per run, coloured by variant, one panel per dataset x model (PCL has no reconstruction)."""
-    data = frame.dropna(subset=["reconstruction", "mig"])
-    grid = sns.relplot(data=data, x="reconstruction", y="mig", hue="variant", style="value", col="model",
+    """One point per run, coloured by variant, marked by the line-search value, one panel per dataset x model
+    (PCL has no reconstruction)."""
+    data = frame.dropna(subset=["reconstruction", "mig"]).copy()
+    data["strength"] = [_strength(m, d, v) for m, d, v in zip(data.model, data.dataset, data.value)]
+    grid = sns.relplot(data=data, x="reconstruction", y="mig", hue="variant", style="strength", col="model",
                        row="dataset", kind="scatter", palette=PALETTE, hue_order=[v for v in VARIANT_ORDER
                                                                                   if v in set(data.variant)],
+                       style_order=sorted(set(data.strength), key=_strength_order),
                        facet_kws={"sharex": False}, height=2.6, s=45)
+    grid.set_titles("{row_name}: {col_name}")
     grid.set_axis_labels("reconstruction loss (nats / image)", "MIG")
     return save(grid.figure, stem)
+
+
+def _strength_order(label: str) -> float:
+    return float(label.split(" x ")[0]) if " x " in label else float("inf")
 
 
 def ours_vs_paper(beside: pd.DataFrame, stem: Path) -> str:
