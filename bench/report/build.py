@@ -67,8 +67,17 @@ def _header(records, frame) -> str:
     return (f"# {r['suite']} / {r['profile']}\n\n{len(frame)} runs of {', '.join(map(str, sorted(set(frame.steps))))} "
             f"steps: {', '.join(sorted(set(frame.model)))} on {', '.join(sorted(set(frame.dataset)))} "
             f"({', '.join(v for v in tables.VARIANT_ORDER if v in set(frame.variant))}).\n\n"
-            f"Metric settings: {settings}.\n\nVersions: {versions}. Trained on: {', '.join(devices)}.\n\n"
+            f"Metric settings: {settings}.\n\nVersions: {versions}. Trained on: {', '.join(devices)}. "
+            f"{_compute(records)}\n\n"
             f"Paper numbers are a third-party transcription of Table 1 (see `../shared/reference/PAPER.md`).\n")
+
+
+def _compute(records) -> str:
+    """The runs' own measured time, summed: wall time is this over the number of workers, where they overlap."""
+    hours = lambda stage: sum(r.get(stage, {}).get("seconds") or 0.0 for r in records) / 3600  # noqa: E731
+    timed = sum("evaluation" in r for r in records)
+    return (f"Compute, summed over runs: {hours('training'):.1f} h of training and {hours('evaluation'):.1f} h "
+            f"of evaluation ({timed} of {len(records)} runs timed their evaluation).")
 
 
 def _plots(frame, beside, out, models_for_traversal) -> str:
