@@ -20,7 +20,7 @@ def test_report_matches_the_golden_files(tmp_path):
         assert (tmp_path / "tables" / name).read_text() == (GOLDEN / name).read_text(), name
     text = index.read_text()
     assert (GOLDEN / "verdicts.md").read_text() in text
-    assert "0.0 h of training and 0.0 h of evaluation (0 of 34 runs timed their evaluation)" in text
+    assert "0.0 h of training and 0.0 h of evaluation (0 of 28 runs timed their evaluation)" in text
     for picture in ("reconstruction_vs_mig.png", "mig_vs_paper.png", "active_units.png"):
         assert (tmp_path / "plots" / picture).stat().st_size > 1000
     assert (tmp_path / "tables" / "mig.tex").read_text().startswith(r"\begin{tabular}")
