@@ -8,7 +8,7 @@ from scipy import stats
 from bench.errors import UserError
 from bench.report import build_report
 from bench.report.records import read_jsonl, to_frame
-from bench.report.tables import beside_paper
+from bench.report.tables import beside_paper, mig_per_factor
 from bench.report.verdicts import verdicts, welch
 
 DATA, GOLDEN = Path(__file__).parent / "data", Path(__file__).parent / "golden"
@@ -35,6 +35,15 @@ def test_a_miniature_is_read_against_the_dataset_it_stands_for():
     assert beside.loc["dsprites_halfy", "paper_mean"] == 0.23  # the paper's beta-VAE on dSprites
     assert beside.loc["not_registered", "paper_dataset"] == "not_registered"
     assert pd.isna(beside.loc["not_registered", "paper_mean"])
+
+
+def test_mig_per_factor_is_the_mean_over_runs_under_the_datasets_factor_names():
+    rows = [{"dataset": "dsprites_halfy", "model": "beta_vae", "variant": v, "mig_per_factor": f}
+            for v, f in (("noise", [0.1, 0.2, 0.3]), ("original", [0.2, 0.4, 0.0]), ("original", [0.4, 0.0, 0.2]))]
+    table = mig_per_factor(pd.DataFrame(rows))
+    assert list(table.columns) == ["n", "scale", "posX", "posY"]
+    assert [idx[2] for idx in table.index] == ["original", "noise"]
+    assert table.loc[("dsprites_halfy", "beta_vae", "original")].tolist() == pytest.approx([2, 0.3, 0.2, 0.1])
 
 
 def _frame(model, variant_values):

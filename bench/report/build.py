@@ -52,6 +52,10 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None) -> P
     for metric in sorted(set(stats.metric), key=lambda m: tables.TABLE_METRICS.index(m)):
         sections.append(tables.write_table(tables.formatted(stats, metric), out / "tables" / metric,
                                            f"{metric}: mean ± std (n), at each model's chosen value"))
+    per_factor = tables.mig_per_factor(chosen)
+    if not per_factor.empty:
+        sections.append(tables.write_table(per_factor, out / "tables" / "mig_per_factor",
+                                           "MIG per factor: mean at each model's chosen value"))
     sections.append(tables.write_table(line_search_table(choices), out / "tables" / "line_search",
                                        "Line search on the original data (chosen: best mean MIG, not over-pruned)"))
     sections.append(_plots(frame, beside, out, models_for_traversal))

@@ -39,5 +39,6 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
         row = {**r["cell"], "run_id": r["run_id"], "suite": r["suite"], "profile": r["profile"],
                "steps": r["config"]["steps"], "over_pruned": bool(r["metrics"].get("over_pruned", False))}
         row.update({k: r["metrics"].get(k) for k in NUMERIC})
+        row["mig_per_factor"] = r["metrics"].get("mig_per_factor")
         rows.append(row)
     return pd.DataFrame(rows)

@@ -2,6 +2,7 @@
 
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 TABLE_METRICS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "reconstruction", "active_units")
@@ -40,6 +41,28 @@ def formatted(stats: pd.DataFrame, metric: str) -> pd.DataFrame:
     sub["cell"] = [f"{m:.3f} ± {0.0 if pd.isna(s) else s:.3f} ({n})" for m, s, n in zip(sub["mean"], sub["std"], sub["n"])]
     wide = sub.pivot(index=["dataset", "model"], columns="variant", values="cell")
     return wide[[v for v in VARIANT_ORDER if v in wide.columns]].fillna("-")
+
+
+def mig_per_factor(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean MIG of each factor per dataset x model x variant: which factor a variant breaks."""
+    rows = []
+    for (dataset, model, variant), runs in frame.dropna(subset=["mig_per_factor"]).groupby(
+            ["dataset", "model", "variant"]):
+        means = np.mean(np.stack(runs["mig_per_factor"].tolist()), axis=0)
+        rows.append({"dataset": dataset, "model": model, "variant": variant, "n": len(runs),
+                     **dict(zip(_factor_names(dataset, len(means)), means))})
+    if not rows:  # records from before the metric kept its per-factor terms
+        return pd.DataFrame()
+    table = pd.DataFrame(rows)
+    table["order"] = table["variant"].map({v: i for i, v in enumerate(VARIANT_ORDER)})
+    return table.sort_values(["dataset", "model", "order"]).drop(columns="order").set_index(
+        ["dataset", "model", "variant"])
+
+
+def _factor_names(dataset: str, count: int) -> list[str]:
+    from bench.data import DATASETS
+    spec = DATASETS.get(dataset)
+    return list(spec.grid.names) if spec is not None else [f"factor {k}" for k in range(count)]
 
 
 def paper_dataset(name: str) -> str:
