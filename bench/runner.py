@@ -204,28 +204,32 @@ def measured_seconds(records: list[dict]) -> dict[str, dict]:
             "evaluation": float(np.mean(evaluation)) if evaluation else 0.0}
 
 
-def estimate_seconds(todo: list[tuple[str, str, int]], measured: dict, data_root=None, jobs: int = 1) -> float:
+def estimate_seconds(todo: list[tuple[str, str, int]], measured: dict, data_root=None, jobs: int = 1,
+                     device="cpu") -> float:
     """Time left for `todo` (model, dataset, steps per run): a done run's mean time where there is one, else a
     short measurement of training throughput plus the measured evaluation time."""
     runs = measured["runs"]
-    probed = {key: key[2] / _steps_per_second(key[0], key[1], data_root) + measured["evaluation"]
+    probed = {key: key[2] / _steps_per_second(key[0], key[1], data_root, device) + measured["evaluation"]
               for key in set(todo) - set(runs)}
     return sum({**probed, **runs}[key] for key in todo) / jobs
 
 
-def _steps_per_second(model: str, dataset: str, data_root, steps: int = 3) -> float:
+def _steps_per_second(model: str, dataset: str, data_root, device="cpu", steps: int = 3) -> float:
     import torch
     from bench.data import get
-    from bench.train import Trainer, batch, train_step
+    from bench.train import Trainer, batch, resolve_device, train_step
     data = get(dataset, "original", data_root)
+    device = resolve_device(str(device))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as a worker runs
     try:
-        trainer = Trainer.new(TrainConfig(model, dataset).resolved(data.num_factors), data.observation_shape, "cpu")
+        trainer = Trainer.new(TrainConfig(model, dataset).resolved(data.num_factors), data.observation_shape, device)
         train_step(trainer, batch(data, trainer.model, 64, trainer.data_rng))
         start = time.perf_counter()
         for _ in range(steps):
             train_step(trainer, batch(data, trainer.model, 64, trainer.data_rng))
+        if device.type == "cuda":
+            torch.cuda.synchronize()  # kernels run asynchronously: wait for them before reading the clock
         return steps / (time.perf_counter() - start)
     finally:
         torch.set_num_threads(threads)
@@ -319,7 +323,7 @@ def _estimate(measured: dict, todo: list, later: list, data_root, jobs: int, dev
     models = {key[0] for key in todo + later}
     return (
         f"estimated time left with {jobs} worker(s) on {device}: line search "
-        f"{_duration(estimate_seconds(todo, measured, data_root, jobs))}, then variants "
-        f"{_duration(estimate_seconds(later, measured, data_root, jobs))} (run times of "
+        f"{_duration(estimate_seconds(todo, measured, data_root, jobs, device))}, then variants "
+        f"{_duration(estimate_seconds(later, measured, data_root, jobs, device))} (run times of "
         f"{len({k[0] for k in measured['runs']} & models)} of {len(models)} models measured in finished runs, the "
         f"rest from a 3-step training probe{' plus measured evaluation' if measured['evaluation'] else ''})")

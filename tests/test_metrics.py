@@ -1,5 +1,7 @@
 """Metric properties with values derivable by hand (synthetic codes; no model needed)."""
 
+import operator
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from bench.metrics.factor_vae_score import factor_vae_score
 from bench.metrics.beta_vae_score import beta_vae_score
 from bench.metrics.mig import mig
 from bench.metrics.modularity import modularity_explicitness
+from bench.metrics.parallel import parallel_map
 from bench.metrics.sap import sap
 
 SIZES = (3, 6, 10)
@@ -107,6 +110,15 @@ def test_parallel_equals_serial(rng):
     c_train, c_test = _perfect(f_train, rng, noise=0.2), _perfect(f_test, rng, noise=0.2)
     assert dci(c_train, f_train, c_test, f_test, n_jobs=1) == dci(c_train, f_train, c_test, f_test, n_jobs=2)
     assert sap(c_train, f_train, c_test, f_test, n_jobs=1) == sap(c_train, f_train, c_test, f_test, n_jobs=2)
+
+
+@pytest.mark.parametrize("costs", [[1, 1, 1, 1, 1], [3, 6, 40, 32, 32]])  # even; uneven enough to oversubscribe
+def test_parallel_map_keeps_the_order_on_every_schedule(costs, monkeypatch):
+    monkeypatch.setenv("BENCH_THREADS", "2")
+    jobs = [(i,) for i in range(5)]
+    expected = [operator.mul(3, i) for i in range(5)]
+    assert parallel_map(operator.mul, jobs, costs=costs, oversubscribe=True, shared=(3,)) == expected
+    assert parallel_map(operator.mul, jobs, n_jobs=2, costs=costs, shared=(3,)) == expected
 
 
 def test_modularity_and_explicitness_of_a_perfect_code(data, rng):

@@ -50,7 +50,7 @@ def _time(fn, repeats: int = 1):
 
 
 def _row(what, ours_s, ref_s, agree):
-    print(f"{what:<40} {ours_s:>9.3f} s {ref_s:>9.3f} s {ref_s / ours_s:>7.1f}x  {agree}")
+    print(f"{what:<40} {ours_s:>9.3f} s {ref_s:>9.3f} s {ref_s / ours_s:>7.2f}x  {agree}")
 
 
 COMPARED = ("mig", "sap", "dci")
