@@ -51,7 +51,7 @@ def mig_per_factor(frame: pd.DataFrame) -> pd.DataFrame:
         means = np.mean(np.stack(runs["mig_per_factor"].tolist()), axis=0)
         rows.append({"dataset": dataset, "model": model, "variant": variant, "n": len(runs),
                      **dict(zip(_factor_names(dataset, len(means)), means))})
-    if not rows:  # records from before the metric kept its per-factor terms
+    if not rows:  # records without per-factor terms (hand-written ones, as in the golden tests)
         return pd.DataFrame()
     table = pd.DataFrame(rows)
     table["order"] = table["variant"].map({v: i for i, v in enumerate(VARIANT_ORDER)})
