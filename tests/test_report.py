@@ -7,6 +7,7 @@ from scipy import stats
 
 from bench.errors import UserError
 from bench.report import build_report
+from bench.report.build import _compute
 from bench.report.records import read_jsonl, to_frame
 from bench.report.tables import beside_paper, mig_per_factor
 from bench.report.verdicts import verdicts, welch
@@ -25,6 +26,12 @@ def test_report_matches_the_golden_files(tmp_path):
         assert (tmp_path / "plots" / picture).stat().st_size > 1000
     assert (tmp_path / "tables" / "mig.tex").read_text().startswith(r"\begin{tabular}")
     assert read_jsonl(tmp_path / "records.jsonl") == read_jsonl(DATA / "report_records.jsonl")
+
+
+def test_the_header_sums_the_runs_measured_time():
+    records = [{"training": {"seconds": 5400.0}, "evaluation": {"seconds": 1800.0}}, {"training": {"seconds": 1800.0}}]
+    assert _compute(records) == ("Compute, summed over runs: 2.0 h of training and 0.5 h of evaluation "
+                                 "(1 of 2 runs timed their evaluation).")
 
 
 def test_a_miniature_is_read_against_the_dataset_it_stands_for():

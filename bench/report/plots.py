@@ -23,30 +23,29 @@ def save(fig, stem: Path) -> str:
     return stem.with_suffix(".png").name
 
 
-def _strength(model: str, dataset: str, value) -> str:
-    """A line-search value as a multiple of the paper's, so one marker means the same for every model."""
+def _multiple(model: str, dataset: str, value) -> float:
+    """A line-search value as a multiple of the paper's, so one marker means the same for every model; NaN for a
+    model without a regulariser."""
     from bench.suites import paper_value
     paper = None if pd.isna(value) else paper_value(model, dataset)
-    return "no regulariser" if paper is None else f"{value / paper:g} x paper"
+    return float("nan") if paper is None else value / paper
 
 
 def reconstruction_vs_mig(frame: pd.DataFrame, stem: Path) -> str:
     """One point per run, coloured by variant, marked by the line-search value, one panel per dataset x model
     (PCL has no reconstruction)."""
     data = frame.dropna(subset=["reconstruction", "mig"]).copy()
-    data["strength"] = [_strength(m, d, v) for m, d, v in zip(data.model, data.dataset, data.value)]
+    multiples = [_multiple(m, d, v) for m, d, v in zip(data.model, data.dataset, data.value)]
+    label = lambda x: "no regulariser" if pd.isna(x) else f"{x:g} x paper"  # noqa: E731
+    data["strength"] = [label(x) for x in multiples]
+    order = list(dict.fromkeys(label(x) for x in sorted(multiples, key=lambda x: (pd.isna(x), np.nan_to_num(x)))))
     grid = sns.relplot(data=data, x="reconstruction", y="mig", hue="variant", style="strength", col="model",
                        row="dataset", kind="scatter", palette=PALETTE, hue_order=[v for v in VARIANT_ORDER
                                                                                   if v in set(data.variant)],
-                       style_order=sorted(set(data.strength), key=_strength_order),
-                       facet_kws={"sharex": False}, height=2.6, s=45)
+                       style_order=order, facet_kws={"sharex": False}, height=2.6, s=45)
     grid.set_titles("{row_name}: {col_name}")
     grid.set_axis_labels("reconstruction loss (nats / image)", "MIG")
     return save(grid.figure, stem)
-
-
-def _strength_order(label: str) -> float:
-    return float(label.split(" x ")[0]) if " x " in label else float("inf")
 
 
 def ours_vs_paper(beside: pd.DataFrame, stem: Path) -> str:

@@ -53,22 +53,29 @@ def mig_per_factor(frame: pd.DataFrame) -> pd.DataFrame:
                      **dict(zip(_factor_names(dataset, len(means)), means))})
     if not rows:  # records without per-factor terms (hand-written ones, as in the golden tests)
         return pd.DataFrame()
-    table = pd.DataFrame(rows)
-    table["order"] = table["variant"].map({v: i for i, v in enumerate(VARIANT_ORDER)})
-    return table.sort_values(["dataset", "model", "order"]).drop(columns="order").set_index(
-        ["dataset", "model", "variant"])
+    return _in_variant_order(pd.DataFrame(rows)).set_index(["dataset", "model", "variant"])
+
+
+def _in_variant_order(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by dataset and model, then original, modified, noise."""
+    rank = table["variant"].map({v: i for i, v in enumerate(VARIANT_ORDER)})
+    return table.assign(_rank=rank).sort_values(["dataset", "model", "_rank"]).drop(columns="_rank")
+
+
+def _spec(dataset: str):
+    """The registered dataset's spec, or None for a name that records carry but this code does not know."""
+    from bench.data import DATASETS
+    return DATASETS.get(dataset)
 
 
 def _factor_names(dataset: str, count: int) -> list[str]:
-    from bench.data import DATASETS
-    spec = DATASETS.get(dataset)
+    spec = _spec(dataset)
     return list(spec.grid.names) if spec is not None else [f"factor {k}" for k in range(count)]
 
 
 def paper_dataset(name: str) -> str:
     """The paper's dataset that `name` stands for (a miniature of dSprites is read against dSprites)."""
-    from bench.data import DATASETS
-    spec = DATASETS.get(name)
+    spec = _spec(name)
     return spec.paper_dataset if spec is not None and spec.paper_dataset else name
 
 
@@ -80,9 +87,7 @@ def beside_paper(stats: pd.DataFrame) -> pd.DataFrame:
                                           "mig_std": "paper_std"})
     both = ours.merge(paper[["paper_dataset", "model", "variant", "paper_mean", "paper_std"]],
                       on=["paper_dataset", "model", "variant"], how="left")
-    both["order"] = both["variant"].map({v: i for i, v in enumerate(VARIANT_ORDER)})
-    both = both.sort_values(["dataset", "model", "order"]).drop(columns="order")
-    return both.rename(columns={"mean": "ours_mean", "std": "ours_std"})
+    return _in_variant_order(both).rename(columns={"mean": "ours_mean", "std": "ours_std"})
 
 
 def _rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
