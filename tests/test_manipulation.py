@@ -10,8 +10,9 @@ from bench.errors import UserError
 from bench.manipulation import build as build_module
 from bench.manipulation.build import build_report, load_modified, modified_store, train_manipulation
 from bench.manipulation.diagnose import gram_summary, off_diagonal_share
-from bench.manipulation.game import MAX_MIXING, ManipulationConfig, mixing_rotation, perturb, standardise
+from bench.manipulation.game import ManipulationConfig, perturb, standardise
 from bench.manipulation.guarantees import GuaranteeCheck
+from bench.manipulation.rotations import MAX_MIXING, closest_pair, entangling_rotation, haar_mixing
 
 CONFIG = ManipulationConfig(steps=12, batch_size=16, lr=1e-2, hidden=16)
 
@@ -93,13 +94,31 @@ def test_violated_guarantees_raise_and_cache_nothing(base, tmp_path, monkeypatch
     assert not modified_store(base, tmp_path, CONFIG).is_valid()
 
 
-def test_mixing_rotation_is_a_seeded_rotation_that_mixes_every_latent():
+def is_rotation(r: np.ndarray) -> bool:
+    return np.allclose(r @ r.T, np.eye(len(r)), atol=1e-5) and np.isclose(np.linalg.det(r), 1.0, atol=1e-5)
+
+
+def test_haar_mixing_is_a_seeded_rotation_that_mixes_every_latent():
     for k in (2, 3, 5):
-        r = mixing_rotation(k, seed=0)
-        assert np.allclose(r @ r.T, np.eye(k), atol=1e-5) and np.isclose(np.linalg.det(r), 1.0, atol=1e-5)
-        assert np.abs(r).max() <= MAX_MIXING
-        assert np.array_equal(r, mixing_rotation(k, seed=0))
-    assert not np.allclose(mixing_rotation(3, 0), mixing_rotation(3, 1))
+        r = haar_mixing(k, seed=0)
+        assert is_rotation(r) and np.abs(r).max() <= MAX_MIXING
+        assert np.array_equal(r, haar_mixing(k, seed=0))
+    assert not np.allclose(haar_mixing(3, 0), haar_mixing(3, 1))
+
+
+def test_closest_pair_mixing_turns_the_two_symmetric_positions_by_45_degrees(base):
+    # posX and posY have the same values over the same range, so their images change alike.
+    pair = [base.factor_names[k] for k in closest_pair(base, seed=0)]
+    assert pair == ["posX", "posY"]
+    r = entangling_rotation(base, "closest-pair", seed=0)
+    assert is_rotation(r)
+    mixed = [name for name, row in zip(base.factor_names, r) if np.count_nonzero(row) == 2]
+    assert mixed == ["posX", "posY"] and np.allclose(np.abs(r[3:, 3:]), np.sqrt(0.5))
+
+
+def test_unknown_mixing_names_the_valid_ones(base):
+    with pytest.raises(UserError, match="unknown mixing 'some'.*all, closest-pair"):
+        entangling_rotation(base, "some", seed=0)
 
 
 def test_perturb_clips_and_clipped_pixels_get_no_gradient():
@@ -118,12 +137,12 @@ def test_standardised_factors_have_zero_mean_and_unit_variance(base):
 
 def test_off_diagonal_share_is_zero_for_orthogonal_directions_and_basis_dependent():
     assert off_diagonal_share(np.diag([3.0, 1.0])) == 0
-    r = mixing_rotation(2, 0)
+    r = haar_mixing(2, 0)
     assert off_diagonal_share(r @ np.diag([3.0, 1.0]) @ r.T) > 0.1  # 0.2 at 45 degrees
 
 
 def test_gram_summary_of_the_original(base):
-    summary = gram_summary(base, mixing_rotation(base.num_factors, 0), points=32, seed=0)
+    summary = gram_summary(base, haar_mixing(base.num_factors, 0), points=32, seed=0)
     norms = dict(zip(base.factor_names, summary["norms"]))
     # With 2 orientations, 0 and 2 pi, the orientation step changes no pixel: no direction, cosine 0.
     assert norms.pop("orientation") == 0

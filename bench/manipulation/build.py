@@ -17,6 +17,7 @@ from bench.data.store import ImageStore, cache_key
 from bench.errors import UserError
 from bench.manipulation.game import ManipulationConfig, ManipulationGame, standardise
 from bench.manipulation.guarantees import GuaranteeCheck
+from bench.manipulation.rotations import entangling_rotation
 from bench.seeding import seed_hash
 from bench.train import Trainer, fit
 
@@ -42,7 +43,8 @@ def train_manipulation(base: StoredData, config: ManipulationConfig, directory: 
     """Play the game to `config.steps`, resuming from `directory`'s checkpoint."""
     spec = base.spec
     torch.manual_seed(seed_hash("manipulation", spec.name, config.seed))
-    game = ManipulationGame(config, spec.grid.num_factors, spec.observation_shape, spec.eps).to(device)
+    rotation = entangling_rotation(base, config.mixing, config.seed)
+    game = ManipulationGame(config, rotation, spec.observation_shape, spec.eps).to(device)
     trainer = Trainer.around(config, game)
 
     def draw():

@@ -1,9 +1,7 @@
 """Does a variant's variance structure still line up with the factor axes? Checks that need no VAE.
 
-1. Factor directions (data side, model free, PAPER.md). At grid points w, d_k = x(w + e_k) - x(w), scaled to
-   one standard deviation of factor k (so a factor with more values over the same range counts more, as it
-   does for a VAE whose prior fixes the code's scale) and blurred by a 1-pixel Gaussian (SPIKE.md: on raw binary
-   images, pixel staircases alone give posX and posY a cosine of 0.3). Their mean Gram matrix G says how
+1. Factor directions (data side, model free, PAPER.md). At grid points w, d_k = x(w + e_k) - x(w), per
+   standard deviation of factor k and blurred (`rotations.factor_directions`). Their mean Gram matrix G says how
    orthogonal (cosines) and how distinct (norms) the per-factor changes are. Its off-diagonal share is reported
    in the factor basis and in the entangled reference's basis (R G R^T): the basis with the smaller share is the
    one a diagonal posterior fits better.
@@ -22,27 +20,12 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-from scipy.ndimage import gaussian_filter
 
 from bench.data.ground_truth import GroundTruthData
-from bench.manipulation.game import ManipulationConfig, ReferencePair, mixing_rotation, standardise
+from bench.manipulation.game import ManipulationConfig, ReferencePair, standardise
+from bench.manipulation.rotations import entangling_rotation, factor_directions
 from bench.seeding import seed_hash
 from bench.train import Trainer, fit
-
-
-def factor_directions(data: GroundTruthData, points: int, rng: np.random.Generator) -> np.ndarray:
-    """(points, K, pixels): blurred finite differences along each factor, per standard deviation of it."""
-    sizes = np.asarray(data.factor_sizes)
-    base = rng.integers(0, sizes - 1, size=(points, len(sizes)))
-    x0 = _blurred(data, base)
-    steps_per_std = np.sqrt((sizes**2 - 1) / 12)
-    return np.stack([(_blurred(data, base + np.eye(len(sizes), dtype=int)[k]) - x0) * steps_per_std[k]
-                     for k in range(len(sizes))], axis=1)
-
-
-def _blurred(data: GroundTruthData, classes: np.ndarray) -> np.ndarray:
-    x = data.images(data.factors_to_index(classes)).numpy()
-    return gaussian_filter(x, sigma=(0, 0, 1, 1)).reshape(len(x), -1)
 
 
 def off_diagonal_share(gram: np.ndarray) -> float:
@@ -62,11 +45,11 @@ def gram_summary(data: GroundTruthData, rotation: np.ndarray, points: int, seed:
             "off_diagonal_entangled_basis": off_diagonal_share(rotation @ gram @ rotation.T)}
 
 
-def train_references(data: GroundTruthData, config: ManipulationConfig) -> ReferencePair:
-    """Both references trained on `data`'s images for `config.steps` steps."""
+def train_references(data: GroundTruthData, config: ManipulationConfig, rotation: np.ndarray) -> ReferencePair:
+    """Both references, the entangled one coding by `rotation`, trained on `data`'s images for `config.steps`."""
     grid = data.grid
     torch.manual_seed(seed_hash("references", data.name, data.variant, config.seed))
-    pair = ReferencePair(config, grid.num_factors, data.observation_shape)
+    pair = ReferencePair(config, rotation, data.observation_shape)
     trainer = Trainer.around(config, pair)
 
     def draw():
@@ -99,9 +82,9 @@ def diagnose(variants: dict[str, GroundTruthData], config: ManipulationConfig, *
     """Per variant: the factor-direction Gram summary, the reference losses after `steps` steps and the
     learnability of its change."""
     original = variants["original"]
-    rotation = mixing_rotation(original.num_factors, config.seed)
+    rotation = entangling_rotation(original, config.mixing, config.seed)
     short = replace(config, steps=steps)
-    pairs = {name: train_references(data, short) for name, data in variants.items()}
+    pairs = {name: train_references(data, short, rotation) for name, data in variants.items()}
     classes = original.sample_factors(held_out, np.random.default_rng(seed_hash("held-out", seed)))
     return {name: {**gram_summary(data, rotation, points, seed),
                    **judge(pairs[name], data, original, pairs["original"], classes)}

@@ -5,8 +5,9 @@ ground-truth factors, and m learned so that an entangled reference model fits th
 disentangled one. What it leaves open: the references, m's architecture and the schedule. What we chose, and why:
 
 - References. Both have a perfect "encoder": the disentangled one codes an image by its standardised factors
-  w, the entangled one by R w, with R a fixed seeded rotation in which every latent mixes factors (no entry
-  above 0.75 in magnitude, so no latent is nearly one factor). Each adds learned diagonal Gaussian noise with one
+  w, the entangled one by R w, with R a fixed rotation (`rotations.py`: by default 45 degrees in the plane of
+  the two factors whose precisions are most alike, the only alignment a perturbation of size eps can turn;
+  earlier tries mixed every factor). Each adds learned diagonal Gaussian noise with one
   scale per latent and decodes with the VAE's own decoder, under the beta-VAE loss (Bernoulli reconstruction
   plus beta times the noise's KL). A diagonal posterior is what makes a basis matter: with the same noise in
   every direction a rotation changes nothing. Learned per-latent scales let the noise differ per latent, as in
@@ -36,7 +37,6 @@ from bench.models.nets import Decoder
 from bench.models.terms import bernoulli_reconstruction
 
 START = 0.5  # m starts at tanh(0.5) = 0.46 everywhere: a faint, unclipped lift of dark pixels
-MAX_MIXING = 0.75  # largest |R_ij| allowed in the entangled reference's rotation
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class ManipulationConfig:
     beta: float = 8.0  # the references' KL weight: beta-VAE's on dSprites
     hidden: int = 128
     map_size: int = 8  # m's resolution before upsampling (16 x 16 did worse: docs/manipulation.md, try 7)
+    mixing: str = "closest-pair"  # which factors the entangled reference mixes: rotations.MIXINGS
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -60,18 +61,6 @@ def standardise(grid: FactorGrid, classes: np.ndarray) -> np.ndarray:
     """Factor classes -> zero-mean, unit-variance coordinates over the grid (each factor is uniform)."""
     sizes = np.asarray(grid.sizes, dtype=np.float64)
     return ((classes - (sizes - 1) / 2) / np.sqrt((sizes**2 - 1) / 12)).astype(np.float32)
-
-
-def mixing_rotation(k: int, seed: int) -> np.ndarray:
-    """The first Haar-random rotation from `seed` in which no latent is dominated by one factor."""
-    rng = np.random.default_rng(seed)
-    while True:
-        q, r = np.linalg.qr(rng.standard_normal((k, k)))
-        q = q * np.sign(np.diag(r))  # makes the draw Haar-distributed
-        if np.linalg.det(q) < 0:
-            q[:, 0] = -q[:, 0]
-        if np.abs(q).max() <= MAX_MIXING:
-            return q.astype(np.float32)
 
 
 class Perturbation(nn.Module):
@@ -118,10 +107,10 @@ class ReferencePair(Model):
 
     has_decoder = False
 
-    def __init__(self, config: ManipulationConfig, num_factors: int, observation_shape):
+    def __init__(self, config: ManipulationConfig, rotation: np.ndarray, observation_shape):
         super().__init__(config)
-        self.disentangled = Reference(np.eye(num_factors, dtype=np.float32), observation_shape, config.beta)
-        self.entangled = Reference(mixing_rotation(num_factors, config.seed), observation_shape, config.beta)
+        self.disentangled = Reference(np.eye(len(rotation), dtype=np.float32), observation_shape, config.beta)
+        self.entangled = Reference(rotation, observation_shape, config.beta)
 
     def param_groups(self):
         return {name: (list(getattr(self, name).parameters()), {}) for name in ("disentangled", "entangled")}
@@ -140,10 +129,10 @@ class ReferencePair(Model):
 class ManipulationGame(ReferencePair):
     """The references plus m_psi, which minimises L_entangled - L_disentangled on the data it modifies."""
 
-    def __init__(self, config: ManipulationConfig, num_factors: int, observation_shape, eps: float):
-        super().__init__(config, num_factors, observation_shape)
+    def __init__(self, config: ManipulationConfig, rotation: np.ndarray, observation_shape, eps: float):
+        super().__init__(config, rotation, observation_shape)
         self.eps = eps
-        self.perturbation = Perturbation(num_factors, observation_shape, config.hidden, config.map_size)
+        self.perturbation = Perturbation(len(rotation), observation_shape, config.hidden, config.map_size)
 
     def param_groups(self):
         return {"perturbation": (list(self.perturbation.parameters()), {"lr": self.config.perturbation_lr}),

@@ -1,0 +1,81 @@
+"""The entangled reference's basis: which factors it mixes, and how.
+
+`ManipulationConfig.mixing` names one of `MIXINGS`:
+
+- `closest-pair` (the default): a 45-degree rotation in the plane of the two factors whose images change most
+  alike per standard deviation, every other latent left on its factor. Why: a diagonal posterior prefers the
+  eigenbasis of the decoder's precision, and an added precision `a` along a mixed direction turns that basis
+  towards it only once `a` is comparable to the two factors' difference in precision. A perturbation bounded by
+  eps is weak, so it can only overturn the smallest difference. On full dSprites that is posX and posY (equal
+  ranges, equal precision: the tie the paper's eps = 0.1 is enough to break). On `dsprites_halfy` it is scale
+  and posY: the miniature halves posY's range, which makes posX four times as precise as posY
+  (docs/manipulation.md, tries 8-10). The squared norms of the factor directions below stand in for the
+  precisions; they need no model and cost seconds.
+- `all`: a Haar-random rotation from the seed in which every latent mixes factors (no entry above 0.75): the
+  first reading of PAPER.md, and what tries 1-9 used. It asks m to overturn the largest difference too.
+"""
+
+from itertools import combinations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from bench.data.ground_truth import GroundTruthData
+from bench.errors import lookup
+
+MAX_MIXING = 0.75  # largest |R_ij| allowed in the `all` rotation
+POINTS = 512  # grid points whose factor directions pick the closest pair
+
+
+def factor_directions(data: GroundTruthData, points: int, rng: np.random.Generator) -> np.ndarray:
+    """(points, K, pixels): blurred finite differences along each factor, per standard deviation of it.
+
+    Per standard deviation, so that a factor with more values over the same range counts more, as it does for a
+    VAE whose prior fixes the code's scale. Blurred by a 1-pixel Gaussian because on raw binary images pixel
+    staircases alone give posX and posY a cosine of 0.3 (SPIKE.md)."""
+    sizes = np.asarray(data.factor_sizes)
+    base = rng.integers(0, sizes - 1, size=(points, len(sizes)))
+    x0 = _blurred(data, base)
+    steps_per_std = np.sqrt((sizes**2 - 1) / 12)
+    return np.stack([(_blurred(data, base + np.eye(len(sizes), dtype=int)[k]) - x0) * steps_per_std[k]
+                     for k in range(len(sizes))], axis=1)
+
+
+def _blurred(data: GroundTruthData, classes: np.ndarray) -> np.ndarray:
+    x = data.images(data.factors_to_index(classes)).numpy()
+    return gaussian_filter(x, sigma=(0, 0, 1, 1)).reshape(len(x), -1)
+
+
+def haar_mixing(k: int, seed: int) -> np.ndarray:
+    """The first Haar-random k x k rotation from `seed` in which no latent is dominated by one factor."""
+    rng = np.random.default_rng(seed)
+    while True:
+        q, r = np.linalg.qr(rng.standard_normal((k, k)))
+        q = q * np.sign(np.diag(r))  # makes the draw Haar-distributed
+        if np.linalg.det(q) < 0:
+            q[:, 0] = -q[:, 0]
+        if np.abs(q).max() <= MAX_MIXING:
+            return q.astype(np.float32)
+
+
+def closest_pair(data: GroundTruthData, seed: int) -> tuple[int, int]:
+    """The two factors whose squared factor-direction norms differ least."""
+    d = factor_directions(data, POINTS, np.random.default_rng(seed))
+    power = (d**2).sum(axis=2).mean(axis=0)
+    return min(combinations(range(data.num_factors), 2), key=lambda pair: abs(power[pair[0]] - power[pair[1]]))
+
+
+def pair_mixing(data: GroundTruthData, seed: int) -> np.ndarray:
+    """45 degrees in the plane of `closest_pair`; the identity elsewhere."""
+    i, j = closest_pair(data, seed)
+    r = np.eye(data.num_factors, dtype=np.float32)
+    r[[i, i, j, j], [i, j, i, j]] = np.array([1, 1, -1, 1]) / np.sqrt(2)
+    return r
+
+
+MIXINGS = {"closest-pair": pair_mixing, "all": lambda data, seed: haar_mixing(data.num_factors, seed)}
+
+
+def entangling_rotation(data: GroundTruthData, mixing: str, seed: int) -> np.ndarray:
+    """The entangled reference's rotation R (its code is R w) for the data the game is played on."""
+    return lookup(MIXINGS, mixing, "mixing")(data, seed)
