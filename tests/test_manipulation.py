@@ -9,7 +9,7 @@ from bench.data.sources import load_base
 from bench.errors import UserError
 from bench.manipulation import build as build_module
 from bench.manipulation.build import build_report, load_modified, modified_store, train_manipulation
-from bench.manipulation.diagnose import gram_summary, off_diagonal_share
+from bench.manipulation.diagnose import diagnose, format_diagnosis, gram_summary, off_diagonal_share
 from bench.manipulation.game import ManipulationConfig, perturb, standardise
 from bench.manipulation.guarantees import GuaranteeCheck
 from bench.manipulation.rotations import MAX_MIXING, closest_pair, entangling_rotation, haar_mixing
@@ -149,6 +149,17 @@ def test_gram_summary_of_the_original(base):
     assert min(norms.values()) > 0
     diagonal = dict(zip(base.factor_names, np.diag(summary["cosines"])))
     assert diagonal.pop("orientation") == 0 and np.allclose(list(diagonal.values()), 1.0, atol=1e-3)
+
+
+def test_diagnose_reports_each_variant_and_says_which_basis_fits_better(base, modified):
+    result = diagnose({"original": base, "modified": modified}, CONFIG, steps=3, points=8, held_out=16)
+    assert list(result) == ["original", "modified"]
+    assert result["original"]["learnability"] is None and result["modified"]["learnability"] is not None
+    for r in result.values():
+        assert r["gap"] == pytest.approx(r["loss_entangled"] - r["loss_disentangled"], abs=1e-3)
+    text = format_diagnosis(result)
+    winners = ["factor" if r["gap"] > 0 else "entangled" for r in result.values()]
+    assert [line.split(": the ")[1].split()[0] for line in text.splitlines() if "basis fits" in line] == winners
 
 
 def test_shapes3d_colour_images_keep_the_guarantees(tiny_shapes3d_spec, tmp_path):

@@ -102,5 +102,6 @@ def format_diagnosis(result: dict) -> str:
                      f"entangled basis {r['off_diagonal_entangled_basis']:.3f}")
         learn = "n/a" if r["learnability"] is None else f"{r['learnability']:.2f}"
         lines.append(f"  reference losses: disentangled {r['loss_disentangled']:.1f}, entangled "
-                     f"{r['loss_entangled']:.1f}, gap (ent - dis) {r['gap']:+.2f} nats/img; learnability {learn}")
+                     f"{r['loss_entangled']:.1f}, gap (ent - dis) {r['gap']:+.2f} nats/img: the "
+                     f"{'factor' if r['gap'] > 0 else 'entangled'} basis fits better; learnability {learn}")
     return "\n".join(lines)
