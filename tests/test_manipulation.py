@@ -116,6 +116,15 @@ def test_closest_pair_mixing_turns_the_two_symmetric_positions_by_45_degrees(bas
     assert mixed == ["posX", "posY"] and np.allclose(np.abs(r[3:, 3:]), np.sqrt(0.5))
 
 
+def test_closest_pair_skips_factors_that_change_no_pixel(base, monkeypatch):
+    from bench.manipulation import rotations
+    # Only orientation (no direction) and one position would be left: the pair must not include orientation.
+    real = rotations.factor_directions
+    monkeypatch.setattr(rotations, "factor_directions", lambda *a: real(*a) * np.array([0, 0, 1, 1, 0])[:, None])
+    with pytest.raises(UserError, match="fewer than two factors change the images"):
+        closest_pair(base, seed=0)
+
+
 def test_unknown_mixing_names_the_valid_ones(base):
     with pytest.raises(UserError, match="unknown mixing 'some'.*all, closest-pair"):
         entangling_rotation(base, "some", seed=0)

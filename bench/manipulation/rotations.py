@@ -21,7 +21,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from bench.data.ground_truth import GroundTruthData
-from bench.errors import lookup
+from bench.errors import UserError, lookup
 
 MAX_MIXING = 0.75  # largest |R_ij| allowed in the `all` rotation
 POINTS = 512  # grid points whose factor directions pick the closest pair
@@ -59,10 +59,15 @@ def haar_mixing(k: int, seed: int) -> np.ndarray:
 
 
 def closest_pair(data: GroundTruthData, seed: int) -> tuple[int, int]:
-    """The two factors whose squared factor-direction norms differ least."""
+    """The two factors whose squared factor-direction norms differ least, among factors that change pixels."""
     d = factor_directions(data, POINTS, np.random.default_rng(seed))
     power = (d**2).sum(axis=2).mean(axis=0)
-    return min(combinations(range(data.num_factors), 2), key=lambda pair: abs(power[pair[0]] - power[pair[1]]))
+    # A factor that changes no pixel (dSprites' orientation at 0 and 2 pi only) has nothing to rotate.
+    visible = np.flatnonzero(power > 0)
+    if len(visible) < 2:
+        raise UserError(f"{data.name}: fewer than two factors change the images; nothing for the manipulation "
+                        "to mix; use a dataset with more factor values")
+    return min(combinations(visible.tolist(), 2), key=lambda pair: abs(power[pair[0]] - power[pair[1]]))
 
 
 def pair_mixing(data: GroundTruthData, seed: int) -> np.ndarray:
