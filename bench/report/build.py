@@ -65,8 +65,9 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None) -> P
 
 def _header(records, frame) -> str:
     r = records[0]
-    settings = ", ".join(f"{k}={v}" for k, v in r["metric_settings"].items())
-    versions = ", ".join(f"{k} {v}" for k, v in r["versions"].items())
+    # Sorted, because records read back from a records file come with sorted keys.
+    settings = ", ".join(f"{k}={v}" for k, v in sorted(r["metric_settings"].items()))
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(r["versions"].items()))
     devices = sorted({str(x.get("training", {}).get("device", "?")) for x in records})
     return (f"# {r['suite']} / {r['profile']}\n\n{len(frame)} runs of {', '.join(map(str, sorted(set(frame.steps))))} "
             f"steps: {', '.join(sorted(set(frame.model)))} on {', '.join(sorted(set(frame.dataset)))} "
