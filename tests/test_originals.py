@@ -58,6 +58,8 @@ BROKEN_NPZ = {
     "wrong dtype": (lambda a: a.update(imgs=a["imgs"].astype(np.float32)), "dtype"),
     "wrong order": (lambda a: a.update(latents_classes=a["latents_classes"][::-1]), "row-major order"),
     "not binary": (lambda a: a.update(imgs=a["imgs"] * 255), "values above 1"),
+    "float classes": (lambda a: a.update(latents_classes=a["latents_classes"].astype(np.float64)), "dtype float64"),
+    "1-D classes": (lambda a: a.update(latents_classes=a["latents_classes"][:, 1]), r"shape \(324,\)"),
 }
 
 
@@ -88,6 +90,25 @@ def test_truncated_file_is_a_one_line_error(tmp_path, dsprites_spec, rng, name):
         load_base(dsprites_spec, tmp_path)
 
 
+HDF5_CLASSES = {
+    "float classes": (lambda f, c: f.create_dataset("latents/classes", data=c.astype(np.float64)), "dtype float64"),
+    "1-D classes": (lambda f, c: f.create_dataset("latents/classes", data=c[:, 1]), r"shape \(324,\)"),
+    "classes a group": (lambda f, c: f.create_group("latents/classes"), "'latents/classes' is an HDF5 group"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HDF5_CLASSES))
+def test_malformed_hdf5_classes_are_a_one_line_error_naming_the_file(tmp_path, dsprites_spec, rng, kind):
+    arrays = _dsprites_arrays(dsprites_spec, rng)
+    write_classes, message = HDF5_CLASSES[kind]
+    with h5py.File(tmp_path / dsprites.ORIGINAL_HDF5, "w") as f:
+        f["imgs"] = arrays["imgs"]
+        write_classes(f, arrays["latents_classes"])
+    with pytest.raises(UserError, match=message) as err:
+        load_base(dsprites_spec, tmp_path)
+    assert dsprites.ORIGINAL_HDF5 in str(err.value) and "\n" not in str(err.value)
+
+
 def _shapes_arrays(spec, rng):
     n = len(spec.grid)
     classes = spec.grid.index_to_factors(np.arange(n))
@@ -105,12 +126,16 @@ def test_3dshapes_h5_is_used_and_transposed(tmp_path, shapes_spec, rng):
     np.testing.assert_array_equal(got, images.transpose(0, 3, 1, 2))
 
 
-@pytest.mark.parametrize("kind", ["missing labels", "wrong shape", "shuffled labels"])
+@pytest.mark.parametrize("kind", ["missing labels", "wrong shape", "shuffled labels", "images a group"])
 def test_broken_3dshapes_h5(tmp_path, shapes_spec, rng, kind):
     images, labels = _shapes_arrays(shapes_spec, rng)
     with h5py.File(tmp_path / shapes3d.ORIGINAL_H5, "w") as f:
-        f["images"] = images[:, :, :32] if kind == "wrong shape" else images
+        if kind == "images a group":
+            f.create_group("images")
+        else:
+            f["images"] = images[:, :, :32] if kind == "wrong shape" else images
         if kind != "missing labels":
             f["labels"] = labels[::-1] if kind == "shuffled labels" else labels
-    with pytest.raises(UserError, match=shapes3d.ORIGINAL_H5):
+    with pytest.raises(UserError, match=shapes3d.ORIGINAL_H5) as err:
         load_base(shapes_spec, tmp_path)
+    assert "\n" not in str(err.value)

@@ -9,7 +9,7 @@ import numpy as np
 from bench.data import dsprites_render
 from bench.data.ground_truth import DatasetSpec
 from bench.data.grid import FactorGrid
-from bench.data.originals import (check_classes, load_npz_array, npz_keys, reading, require,
+from bench.data.originals import (check_classes, h5_dataset, load_npz_array, npz_keys, reading, require,
                                   stream_npz_array)
 from bench.parallel import ordered_map
 
@@ -59,7 +59,8 @@ def _read_npz(path: Path, spec: DatasetSpec):
         missing = {"imgs", "latents_classes"} - npz_keys(archive)
         require(path, not missing, f"missing arrays {sorted(missing)}")
         # Column 0 is colour, which has a single value; disentanglement_lib drops it too.
-        check_classes(path, "latents_classes", load_npz_array(path, archive, "latents_classes")[:, 1:], spec.grid)
+        classes = load_npz_array(path, archive, "latents_classes")
+        check_classes(path, "latents_classes", classes, spec.grid, skip_columns=1)
         shape = (len(spec.grid), *spec.observation_shape[1:])
         for block in stream_npz_array(path, archive, "imgs", shape, np.uint8, CHUNK):
             yield _binary_to_cache(path, block)
@@ -69,8 +70,8 @@ def _read_hdf5(path: Path, spec: DatasetSpec):
     with h5py.File(path, "r") as f:
         missing = [k for k in ("imgs", "latents/classes") if k not in f]
         require(path, not missing, f"missing datasets {missing}")
-        check_classes(path, "latents/classes", f["latents/classes"][:, 1:], spec.grid)
-        imgs = f["imgs"]
+        check_classes(path, "latents/classes", h5_dataset(path, f, "latents/classes")[()], spec.grid, skip_columns=1)
+        imgs = h5_dataset(path, f, "imgs")
         shape = (len(spec.grid), *spec.observation_shape[1:])
         require(path, imgs.shape == shape, f"'imgs' has shape {imgs.shape}, expected {shape}")
         require(path, imgs.dtype == np.uint8, f"'imgs' has dtype {imgs.dtype}, expected uint8")

@@ -5,6 +5,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from bench.data.grid import FactorGrid
@@ -30,12 +31,24 @@ def require(path: Path, condition: bool, what: str):
         raise bad_file(path, what)
 
 
-def check_classes(path: Path, key: str, classes: np.ndarray, grid: FactorGrid):
-    """The rows must be the full grid in row-major order, the order every index in bench assumes."""
-    require(path, classes.shape == (len(grid), grid.num_factors),
-            f"{key!r} has shape {classes.shape}, expected {(len(grid), grid.num_factors)}")
+def check_classes(path: Path, key: str, classes: np.ndarray, grid: FactorGrid, skip_columns: int = 0):
+    """The rows must be the full grid in row-major order, the order every index in bench assumes; the first
+    `skip_columns` columns are factors with a single value that bench leaves out."""
+    expected = (len(grid), skip_columns + grid.num_factors)
+    require(path, classes.shape == expected, f"{key!r} has shape {classes.shape}, expected {expected}")
+    # Float classes would compare equal to the grid, but they are not the file's format (values are another key).
+    require(path, np.issubdtype(classes.dtype, np.integer), f"{key!r} has dtype {classes.dtype}, expected integers")
+    classes = classes[:, skip_columns:]
     require(path, np.array_equal(classes, grid.index_to_factors(np.arange(len(grid)))),
             f"{key!r} is not the full factor grid {grid.sizes} in row-major order")
+
+
+def h5_dataset(path: Path, file: h5py.File, key: str) -> h5py.Dataset:
+    """`file[key]`, which must be an array (a group of the same name would fail later, far from the cause)."""
+    item = file[key]
+    kind = type(item).__name__.lower()
+    require(path, isinstance(item, h5py.Dataset), f"{key!r} is an HDF5 {kind}, expected an array")
+    return item
 
 
 def npz_keys(archive: zipfile.ZipFile) -> set[str]:

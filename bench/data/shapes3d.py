@@ -8,7 +8,7 @@ import numpy as np
 from bench.data import shapes3d_render as r3d
 from bench.data.ground_truth import DatasetSpec
 from bench.data.grid import FactorGrid
-from bench.data.originals import check_classes, reading, require
+from bench.data.originals import check_classes, h5_dataset, reading, require
 from bench.parallel import ordered_map
 
 ORIGINAL_H5 = "3dshapes.h5"
@@ -51,7 +51,7 @@ def read_original(path: Path, spec: DatasetSpec):
     with reading(path), h5py.File(path, "r") as f:
         missing = [k for k in ("images", "labels") if k not in f]
         require(path, not missing, f"missing datasets {missing}")
-        images, labels = f["images"], f["labels"][()]
+        images, labels = h5_dataset(path, f, "images"), h5_dataset(path, f, "labels")[()]
         expected = (len(spec.grid), *spec.observation_shape[1:], spec.observation_shape[0])
         require(path, images.shape == expected, f"'images' has shape {images.shape}, expected {expected}")
         require(path, images.dtype == np.uint8, f"'images' has dtype {images.dtype}, expected uint8")
