@@ -58,15 +58,20 @@ def cmd_datasets_build(args):
 def cmd_datasets_info(args):
     from bench.data.sources import base_store, data_root, describe_source
     root = data_root(args.data_root)
+    corrupt = []
     for spec in _selected(args.dataset):
         store = base_store(spec, root)
         state = "built" if store.is_valid() else "not built yet (bench datasets build)"
         if args.verify and store.is_valid():
-            state = "built, checksum ok" if store.verify() else "CORRUPT: run bench datasets build --rebuild"
+            intact = store.verify()
+            state = "built, checksum ok" if intact else "CORRUPT: run bench datasets build --rebuild"
+            corrupt += [] if intact else [spec.name]
         print(f"{spec.name}: {len(spec.grid)} images of shape {spec.observation_shape}")
         print("  factors: " + ", ".join(f"{n} ({s})" for n, s in zip(spec.grid.names, spec.grid.sizes)))
         print(f"  source:  {describe_source(store.params)}")
         print(f"  cache:   {store.directory} ({store.nbytes / 2**30:.2f} GiB, {state})")
+    if corrupt:  # a non-zero exit, so that scripts and CI notice
+        raise UserError(f"corrupt image cache: {', '.join(corrupt)}; run bench datasets build --rebuild")
 
 
 def cmd_datasets_show(args):

@@ -4,9 +4,34 @@ import os
 from pathlib import Path
 
 
+def temp_path(path: Path) -> Path:
+    """Where this process writes `path` before the rename; the pid tells a killed writer's leftover."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
+
+
+def remove_stale_temps(directory: Path):
+    """Delete the temp files in `directory` that killed writers left: their process no longer runs on this
+    machine (so on a disk that several machines share, build caches from one, as `prepare_data` does)."""
+    for tmp in Path(directory).glob("*.tmp-*"):
+        pid = tmp.name.rpartition("-")[2]
+        if pid.isdigit() and not _running(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's process
+        pass
+    return True
+
+
 def atomic_write_bytes(path: Path, data: bytes):
     path = Path(path)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp = temp_path(path)
     try:
         with open(tmp, "wb") as f:
             f.write(data)

@@ -1,5 +1,8 @@
 import errno
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -88,3 +91,63 @@ def test_cache_is_reused_and_rebuilt_when_stale(tmp_path, tiny_dsprites_spec, mo
     again = load_base(tiny_dsprites_spec, tmp_path)
     assert json.loads(manifest.read_text())["params"]["render_version"] == tiny_dsprites_spec.render_version
     np.testing.assert_array_equal(np.asarray(first.array), np.asarray(again.array))
+
+
+def test_free_space_message_shows_small_sizes_in_small_units(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_mod.shutil, "disk_usage", lambda p: type("U", (), {"free": 3})())
+    with pytest.raises(UserError, match="need 40 B, have 3 B"):
+        ImageStore(tmp_path / "c", (10, 1, 2, 2), {}).write(_chunks())
+    assert store_mod._size(5 * 2**20) == "5.0 MiB" and store_mod._size(int(2.8 * 2**30)) == "2.8 GiB"
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize("action", ["open", "write"])
+def test_temp_files_of_killed_builds_are_removed(tmp_path, action):
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 1})
+    s.write(_chunks())
+    stale, live = tmp_path / "c" / f"images.u8.tmp-{_dead_pid()}", tmp_path / "c" / f"images.u8.tmp-{os.getppid()}"
+    stale.write_bytes(b"half an array")
+    live.write_bytes(b"another process is still writing this")
+    s.open() if action == "open" else s.write(_chunks())
+    assert not stale.exists() and live.exists()
+
+
+def _overwrite(path, offset, data):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+
+
+def test_cache_written_to_after_its_build_is_refused(tmp_path, tiny_dsprites_spec):
+    load_base(tiny_dsprites_spec, tmp_path)
+    images = next(tmp_path.rglob("images.u8"))
+    _overwrite(images, 8192, bytes(4096))
+    with pytest.raises(UserError, match="written to after it was built and no longer matches") as err:
+        load_base(tiny_dsprites_spec, tmp_path)
+    assert "\n" not in str(err.value)
+
+
+def test_cache_with_newer_mtime_but_same_bytes_is_checked_once(tmp_path, monkeypatch):
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 1})
+    s.write(_chunks())
+    _overwrite(s.path, 0, bytes([0]))  # the same byte again: a copy that did not keep the mtimes
+    np.testing.assert_array_equal(s.open()[:, 0, 0, 0], np.arange(10))
+    monkeypatch.setattr(ImageStore, "verify", lambda self: pytest.fail("checked again"))
+    s.open()
+
+
+def test_info_verify_exits_non_zero_on_a_corrupt_cache(tmp_path, monkeypatch, capsys):
+    from bench import __main__ as cli
+    from bench.data import sources
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {"source": "rendered", "render_version": "test"})
+    s.write(_chunks())
+    monkeypatch.setattr(sources, "base_store", lambda spec, root: s)
+    assert cli.main(["datasets", "info", "--dataset", "dsprites", "--verify"]) == 0
+    _overwrite(s.path, 7, b"\xff")
+    assert cli.main(["datasets", "info", "--dataset", "dsprites", "--verify"]) == 2
+    assert "CORRUPT" in capsys.readouterr().out

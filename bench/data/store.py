@@ -1,9 +1,11 @@
 """The on-disk image cache: one raw uint8 array (N, C, H, W) plus a manifest, written atomically.
 
 The manifest is written last, by rename, so its presence means the array beside it is complete. A cache whose
-manifest does not match the requested parameters or shape is rebuilt, never trusted.
+manifest does not match the requested parameters or shape is rebuilt, never trusted. An array written to after
+its manifest is checked against the manifest's checksum before use, and refused if it no longer matches.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -14,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from bench.atomic import atomic_write_text
+from bench.atomic import atomic_write_text, remove_stale_temps, temp_path
 from bench.errors import UserError
 
 MANIFEST, IMAGES = "manifest.json", "images.u8"
@@ -60,14 +62,18 @@ class ImageStore:
 
     def open(self) -> np.memmap:
         """The array, memory-mapped so that worker processes share one copy in the page cache."""
+        remove_stale_temps(self.directory)
+        if self._written_after_manifest():
+            self._check_checksum()
         _read_through(self.path)  # random batches from a cold memmap are random disk reads: ~50x slower
         return np.memmap(self.path, dtype=np.uint8, mode="r", shape=self.shape)
 
     def write(self, chunks: Iterable[np.ndarray], desc: str = "building") -> np.memmap:
         """Write the array from ordered chunks (n_i, C, H, W), then the manifest; both atomically."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(self.directory)
         self._check_free_space()
-        tmp = self.path.with_name(f"{IMAGES}.tmp-{os.getpid()}")
+        tmp = temp_path(self.path)
         try:
             digest = self._write_chunks(tmp, chunks, desc)
             os.replace(tmp, self.path)
@@ -100,11 +106,34 @@ class ImageStore:
             raise ValueError(f"wrote {written} images, expected {self.shape[0]}")
         return digest.hexdigest()
 
+    def _written_after_manifest(self) -> bool:
+        """A stat instead of a checksum on every open: any write through the file system moves the mtime."""
+        return self.path.stat().st_mtime_ns > (self.directory / MANIFEST).stat().st_mtime_ns
+
+    def _check_checksum(self):
+        if not self.verify():
+            raise UserError(f"the image cache {self.path} was written to after it was built and no longer matches "
+                            "its checksum; delete it and run again to rebuild it")
+        # Intact (a copy that did not keep the mtimes): stamp the manifest so later opens trust it again.
+        # A read-only data root cannot be stamped; it is then checked on every open.
+        with contextlib.suppress(OSError):
+            os.utime(self.directory / MANIFEST)
+
     def _check_free_space(self):
         free = shutil.disk_usage(self.directory).free
         if free < self.nbytes:
-            raise UserError(f"not enough disk space in {self.directory}: need {self.nbytes / 2**30:.1f} GiB, "
-                            f"have {free / 2**30:.1f} GiB; free some space or choose another --data-root")
+            raise UserError(f"not enough disk space in {self.directory}: need {_size(self.nbytes)}, "
+                            f"have {_size(free)}; free some space or choose another --data-root")
+
+
+def _size(nbytes: int) -> str:
+    """In the largest binary unit below the size (up to GiB), so that small sizes do not read as 0.0 GiB."""
+    if nbytes < 1024:
+        return f"{nbytes} B"
+    for unit in ("KiB", "MiB", "GiB"):
+        nbytes /= 1024
+        if nbytes < 1024 or unit == "GiB":
+            return f"{nbytes:.1f} {unit}"
 
 
 def _read_through(path: Path, block: int = 1 << 24):
