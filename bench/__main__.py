@@ -132,7 +132,8 @@ def cmd_run(args):
     from bench.train import resolve_device
     resolve_device(args.device)
     records = run_suite(args.suite, get_profile(args.suite, args.profile), args.results, args.data_root,
-                        args.device, args.jobs, args.dry_run, backend=args.backend, scheduler=args.scheduler)
+                        args.device, args.jobs, args.dry_run, backend=args.backend, scheduler=args.scheduler,
+                        ledger=args.ledger)
     if records:
         print(f"{len(records)} runs done; records in {args.results}/runs/*/metrics.json")
 
@@ -257,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the plan only")
     p.add_argument("--backend", default="local", help="local (joblib workers) or dask (an existing cluster)")
     p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (with --backend dask)")
+    p.add_argument("--ledger", help="a records file to commit: its runs count as done, finished runs are added "
+                   "(e.g. reports/inductive-bias/confirm/records.jsonl)")
     _add_data_root(p)
     p.set_defaults(func=cmd_run)
 

@@ -13,6 +13,7 @@ import json
 import os
 import time
 from collections import Counter
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,10 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from bench.atomic import atomic_write_text
+from bench.ledger import add as add_to_ledger
+from bench.ledger import read as read_ledger
 from bench.metrics import MetricSettings, evaluate
-from bench.suites import Cell, Profile, search_cells, train_config, variant_cells
+from bench.suites import Cell, Profile, fixed_choices, search_cells, train_config, variant_cells
 from bench.train import CHECKPOINT, TrainConfig, train
 
 SCHEMA_VERSION = 1  # bump when a code change alters results: every run gets a new identity
@@ -98,6 +101,7 @@ def execute(run: Run, results: Path, data_root=None, device="cpu", checkpoint_ev
     start = time.perf_counter()
     evaluation = evaluate(trainer.model, data, run.metrics, device)
     record = {**run.describe(), **evaluation, "training": _read_json(d / TRAINED),
+              "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "evaluation": {"seconds": time.perf_counter() - start}}
     (d / DONE).unlink(missing_ok=True)
     atomic_write_text(d / METRICS, json.dumps(record, indent=2))
@@ -134,8 +138,8 @@ BACKENDS = {"local": _local, "dask": _dask}
 
 
 def execute_all(runs: list[Run], results: Path, data_root=None, device="cpu", jobs: int = 1,
-                desc: str = "runs", backend: str = "local", scheduler=None) -> list[dict]:
-    """Execute every run that is not done, with a progress bar over runs."""
+                desc: str = "runs", backend: str = "local", scheduler=None, ledger: Path | None = None) -> list[dict]:
+    """Execute every run that is not done, with a progress bar over runs; add each record to `ledger`."""
     from bench.errors import lookup
     execute_on = lookup(BACKENDS, backend, "backend")
     todo = [r for r in runs if status(r, results) != "done"]
@@ -143,6 +147,8 @@ def execute_all(runs: list[Run], results: Path, data_root=None, device="cpu", jo
     with tqdm(total=len(todo), desc=desc, unit="run") as bar:
         for record in execute_on(todo, results, data_root, device, jobs, scheduler):
             records.append(record)
+            if ledger:
+                add_to_ledger(ledger, record)
             bar.update(1)
     return records
 
@@ -235,13 +241,27 @@ def _steps_per_second(model: str, dataset: str, data_root, device="cpu", steps: 
         torch.set_num_threads(threads)
 
 
-def prepare_data(profile: Profile, data_root=None):
-    """Build every dataset variant once, here, before workers start: the modified variant trains its
-    manipulation first, and parallel workers must not each train it."""
+def prepare_data(profile: Profile, data_root=None, jobs: int = 1):
+    """Build every dataset variant once, before the runs start, so parallel runs never each train a learned
+    variant's game. The base images first, here; then the variants (each learned build trains a game) in `jobs`
+    single-threaded workers, so a build does not depend on how many ran beside it."""
     from bench.data import get
     for dataset in profile.datasets:
-        for variant in profile.variants:
-            get(dataset, variant, data_root)
+        get(dataset, "original", data_root)
+    names = [(d, v) for d in profile.datasets for v in profile.data_variants()]
+    Parallel(n_jobs=max(1, min(jobs, len(names))))(delayed(_prepare_variant)(d, v, data_root) for d, v in names)
+    if profile.builds:  # a confirmatory profile's builds must pass their pre-registered acceptance test
+        from bench.data import data_root as resolve_root
+        from bench.manipulation.acceptance import check_builds
+        for dataset in profile.datasets:
+            check_builds(get(dataset, "original", data_root), resolve_root(data_root), profile.data_variants())
+
+
+def _prepare_variant(dataset: str, variant: str, data_root):
+    import torch
+    from bench.data import get
+    torch.set_num_threads(1)
+    get(dataset, variant, data_root)
 
 
 def _check_names(profile: Profile):
@@ -272,20 +292,47 @@ def _save_choices(path: Path, choices: dict):
 
 
 def run_suite(suite: str, profile: Profile, results: Path, data_root=None, device="cpu", jobs: int = 1,
-              dry_run: bool = False, say=print, backend: str = "local", scheduler=None) -> list[dict]:
-    """Print the plan, then run the line search and the variants; the same call continues an interrupted one."""
+              dry_run: bool = False, say=print, backend: str = "local", scheduler=None,
+              ledger: Path | None = None) -> list[dict]:
+    """Print the plan, then run the line search and the variants; the same call continues an interrupted one.
+    With a `ledger`, its committed records count as done, and each finished run is added to it."""
     _check_names(profile)
+    if ledger:
+        restore(read_ledger(ledger), results)
     search = runs_for(suite, profile, search_cells(profile))
     _say_plan(suite, profile, search, results, data_root, jobs, device, say)
     if dry_run:
         return []
-    prepare_data(profile, data_root)
-    execute_all(search, results, data_root, device, jobs, "line search", backend, scheduler)
-    choices = choose_values(load_records(search, results))
-    _save_choices(line_search_path(results, suite, profile.name), choices)
-    execute_all(_variant_runs(suite, profile, choices), results, data_root, device, jobs, "variants", backend,
-                scheduler)
+    prepare_data(profile, data_root, jobs)
+    execute_all(search, results, data_root, device, jobs, "line search", backend, scheduler, ledger)
+    if not profile.fixed_values:
+        _save_choices(line_search_path(results, suite, profile.name), choose_values(load_records(search, results)))
+    execute_all(_variant_runs(suite, profile, chosen_values(profile, load_records(search, results))), results,
+                data_root, device, jobs, "variants", backend, scheduler, ledger)
     return suite_records(suite, profile, results)
+
+
+def restore(ledger: dict[str, dict], results: Path) -> int:
+    """Write each ledger record's run directory that lacks DONE (config, metrics, DONE); returns how many."""
+    restored = 0
+    for run_id, record in ledger.items():
+        d = Path(results) / "runs" / run_id
+        if (d / DONE).exists():
+            continue
+        d.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(d / CONFIG, json.dumps({k: record[k] for k in ("run_id", "suite", "profile", "cell",
+                                                                           "config", "schema")}, indent=2))
+        atomic_write_text(d / METRICS, json.dumps(record, indent=2))
+        atomic_write_text(d / DONE, "")
+        restored += 1
+    return restored
+
+
+def chosen_values(profile: Profile, search_records: list[dict]) -> dict[tuple[str, str], float | None]:
+    """Each (model, dataset)'s value for the second stage: fixed in advance, or chosen by the line search."""
+    if profile.fixed_values:
+        return fixed_choices(profile)
+    return {key: c["value"] for key, c in choose_values(search_records).items()}
 
 
 def suite_records(suite: str, profile: Profile, results: Path) -> list[dict]:
@@ -293,12 +340,12 @@ def suite_records(suite: str, profile: Profile, results: Path) -> list[dict]:
     Runs that an earlier, larger grid left in the results root (more seeds, other values) are not among them,
     so a report chooses from the same runs as `bench run` did."""
     search = load_records(runs_for(suite, profile, search_cells(profile)), results)
-    return search + load_records(_variant_runs(suite, profile, choose_values(search)), results)
+    return search + load_records(_variant_runs(suite, profile, chosen_values(profile, search)), results)
 
 
-def _variant_runs(suite: str, profile: Profile, choices: dict) -> list[Run]:
-    """The second stage: each (model, dataset)'s chosen value on the other variants."""
-    return runs_for(suite, profile, variant_cells(profile, {k: c["value"] for k, c in choices.items()}))
+def _variant_runs(suite: str, profile: Profile, values: dict) -> list[Run]:
+    """The second stage: each (model, dataset)'s chosen value on the compared variants."""
+    return runs_for(suite, profile, variant_cells(profile, values))
 
 
 def _say_plan(suite: str, profile: Profile, search: list[Run], results: Path, data_root, jobs: int, device, say):
@@ -307,13 +354,13 @@ def _say_plan(suite: str, profile: Profile, search: list[Run], results: Path, da
     counts = plan(search, results)
     records = load_records(search, results)
     searched = counts["done"] == len(search)
-    choices = choose_values(records) if searched else {
-        (m, d): {"value": None} for m in profile.models for d in profile.datasets}
-    variants = _variant_runs(suite, profile, choices)
+    values = chosen_values(profile, records) if searched else {
+        (m, d): None for m in profile.models for d in profile.datasets}
+    variants = _variant_runs(suite, profile, values)
     later = [_work(r) for r in variants if status(r, results) != "done"]
     say(f"{suite}/{profile.name}: {len(search) + len(variants)} runs of {profile.steps} steps: line search "
         f"{len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then {len(variants)} on "
-        f"{', '.join(profile.variants[1:])} with the chosen values{f' ({len(later)} left)' if searched else ''}")
+        f"{', '.join(profile.compared_variants())} with the chosen values{f' ({len(later)} left)' if searched else ''}")
     todo = [_work(r) for r in search if status(r, results) != "done"]
     say(_estimate(measured_seconds(records), todo, later, data_root, jobs, device) if todo or later
         else "nothing left to run")

@@ -1,9 +1,12 @@
 """Named grids of runs (suites), built from small combinators.
 
-A suite has profiles (paper, quick, smoke). Each profile runs two stages:
+A suite has profiles (paper, quick, smoke, confirm). An exploratory profile runs two stages:
 1. the line search: every model x dataset x regularisation value x seed, on the original data;
 2. the variants: for each model x dataset, the value chosen in stage 1 (best mean MIG among runs that are not
-   over-pruned, PAPER.md) x seed, on every other variant.
+   over-pruned, as the paper chose) x seed, on every other variant.
+A confirmatory profile fixes each model's value in advance (`fixed_values`), so it has no line search and runs
+every variant, pairs its seeds across variants, spreads them over independent builds of the learned variants,
+and declares the hypotheses its report tests (`bench.hypotheses`).
 A run's seed is a hash of its names, so adding a model, value or variant never changes another run.
 """
 
@@ -11,7 +14,9 @@ import dataclasses
 import itertools
 from dataclasses import dataclass
 
+from bench.data.variants import IDENTITIES, variant_name
 from bench.errors import lookup
+from bench.hypotheses import CONFIRM_DSPRITES, Family
 from bench.metrics import MetricSettings
 from bench.models import MODELS, paper_config
 from bench.seeding import seed_hash
@@ -40,6 +45,7 @@ class Cell:
     variant: str
     value: float | None  # the model's regularisation strength in the line search; None when it has none
     seed_index: int
+    build: int | None = None  # which independent build of a learned variant; None: the default build
 
 
 @dataclass(frozen=True)
@@ -54,9 +60,27 @@ class Profile:
     metrics: MetricSettings = MetricSettings()
     batch_size: int = 64
     seeds_by_model: tuple[tuple[str, int], ...] = ()  # models that run another number of seeds than `seeds`
+    # Confirmatory settings. (model, value) pairs fixed in advance: no line search, every variant runs at them.
+    fixed_values: tuple[tuple[str, float | None], ...] = ()
+    builds: int = 0  # independent builds of each learned variant; seed k trains on build k % builds + 1
+    paired: bool = False  # seeds leave the variant out: seed k of every variant starts and batches alike
+    hypotheses: Family | None = None  # what the report tests, declared before the runs
 
     def seeds_of(self, model: str) -> int:
         return dict(self.seeds_by_model).get(model, self.seeds)
+
+    def build_of(self, variant: str, seed_index: int) -> int | None:
+        return seed_index % self.builds + 1 if self.builds and variant in IDENTITIES else None
+
+    def data_variants(self) -> list[str]:
+        """Every variant's name with its builds, as the runs read them (`modified@2`)."""
+        builds = range(1, self.builds + 1) if self.builds else [None]
+        return list(dict.fromkeys(variant_name(v, b if v in IDENTITIES else None)
+                                  for v in self.variants for b in builds))
+
+    def compared_variants(self) -> tuple[str, ...]:
+        """The variants of the second stage: all of them when the values are fixed in advance."""
+        return self.variants if self.fixed_values else self.variants[1:]
 
 
 def line_search_values(model: str, dataset: str, multipliers) -> list[float | None]:
@@ -73,29 +97,45 @@ def paper_value(model: str, dataset: str) -> float | None:
 
 
 def _seeded(profile: Profile, cells: list[dict]) -> list[Cell]:
-    return [Cell(**c, seed_index=s) for c in cells for s in range(profile.seeds_of(c["model"]))]
+    return [Cell(**c, seed_index=s, build=profile.build_of(c["variant"], s))
+            for c in cells for s in range(profile.seeds_of(c["model"]))]
 
 
 def search_cells(profile: Profile) -> list[Cell]:
-    """Stage 1: the line search on the first variant."""
+    """Stage 1: the line search on the first variant; none when the values are fixed in advance."""
+    if profile.fixed_values:
+        return []
     pairs = product(sweep("model", profile.models), sweep("dataset", profile.datasets))
     grid = [{**p, "value": v} for p in pairs for v in line_search_values(p["model"], p["dataset"], profile.multipliers)]
     return _seeded(profile, product(grid, fixed(variant=profile.variants[0])))
 
 
+def fixed_choices(profile: Profile) -> dict[tuple[str, str], float | None]:
+    """A confirmatory profile's values, per (model, dataset)."""
+    values = dict(profile.fixed_values)
+    return {(m, d): values[m] for m in profile.models for d in profile.datasets}
+
+
 def variant_cells(profile: Profile, chosen: dict[tuple[str, str], float | None]) -> list[Cell]:
-    """Stage 2: the chosen value of each (model, dataset) on the other variants."""
+    """Stage 2: the chosen value of each (model, dataset) on the compared variants."""
     grid = [{"model": m, "dataset": d, "value": v} for (m, d), v in sorted(chosen.items(), key=str)]
-    return _seeded(profile, product(grid, sweep("variant", profile.variants[1:])))
+    return _seeded(profile, product(grid, sweep("variant", profile.compared_variants())))
+
+
+def run_seed(suite: str, profile: Profile, cell: Cell) -> int:
+    """Paired profiles leave the variant out of the seed and put the profile in, so their seeds are shared
+    across variants and with no exploratory run."""
+    if profile.paired:
+        return seed_hash(suite, profile.name, cell.model, cell.dataset, cell.value, cell.seed_index)
+    return seed_hash(suite, cell.model, cell.dataset, cell.variant, cell.value, cell.seed_index)
 
 
 def train_config(suite: str, profile: Profile, cell: Cell) -> TrainConfig:
     config = paper_config(cell.model, cell.dataset)
     if cell.value is not None:
         config = dataclasses.replace(config, **{MODELS[cell.model].regulariser: cell.value})
-    seed = seed_hash(suite, cell.model, cell.dataset, cell.variant, cell.value, cell.seed_index)
-    return TrainConfig(cell.model, cell.dataset, cell.variant, config, seed=seed, steps=profile.steps,
-                       batch_size=profile.batch_size)
+    return TrainConfig(cell.model, cell.dataset, variant_name(cell.variant, cell.build), config,
+                       seed=run_seed(suite, profile, cell), steps=profile.steps, batch_size=profile.batch_size)
 
 
 @dataclass(frozen=True)
@@ -118,6 +158,16 @@ INDUCTIVE_BIAS = Suite("inductive-bias", {
                      models=("beta_vae", "pcl", "beta_tcvae", "factor_vae", "slow_vae", "ae"),
                      multipliers=(0.5, 1.0, 2.0), seeds=5, steps=5000,
                      seeds_by_model=(("beta_tcvae", 3), ("factor_vae", 3), ("slow_vae", 3), ("ae", 3))),
+    # The pre-registered confirmatory run (docs/preregistration.md): quick's data, steps and chosen values, four
+    # arms (the sham added), seeds paired across arms and spread over 3 builds of each learned arm. 10 seeds for
+    # the headline pair, 5 for the rest: about 4.5 h with 2 workers here, from quick's measured run times.
+    "confirm": Profile("confirm", datasets=("dsprites_halfy",), variants=("original", "modified", "sham", "noise"),
+                       models=("beta_vae", "pcl", "beta_tcvae", "factor_vae", "slow_vae", "ae"), multipliers=(1.0,),
+                       seeds=10, steps=5000,
+                       seeds_by_model=(("beta_tcvae", 5), ("factor_vae", 5), ("slow_vae", 5), ("ae", 5)),
+                       fixed_values=(("beta_vae", 8.0), ("beta_tcvae", 12.0), ("factor_vae", 35.0),
+                                     ("slow_vae", 20.0), ("pcl", None), ("ae", None)),
+                       builds=3, paired=True, hypotheses=CONFIRM_DSPRITES),
     # The whole pipeline in a few minutes on a CPU, for CI (`bench check`); its numbers mean nothing.
     "smoke": Profile("smoke", datasets=("dsprites_small",), variants=("original", "noise"),
                      models=("beta_vae", "pcl"), multipliers=(0.5, 1.0), seeds=2, steps=40,

@@ -44,7 +44,7 @@ def test_a_modified_run_changes_identity_with_the_manipulation(monkeypatch):
     from bench.manipulation import ManipulationConfig, identity
     config = TrainConfig("beta_vae", "dsprites", "modified", BetaConfig(8.0), seed=3, steps=100)
     before, original = run_id(config), run_id(dataclasses.replace(config, variant="original"))
-    monkeypatch.setitem(variants.IDENTITIES, "modified", lambda: identity(ManipulationConfig(seed=1)))
+    monkeypatch.setitem(variants.IDENTITIES, "modified", lambda build: identity(ManipulationConfig(seed=1)))
     assert run_id(config) != before
     assert run_id(dataclasses.replace(config, variant="original")) == original
 

@@ -7,7 +7,7 @@ from bench.data.variants import VARIANTS
 
 def test_noise_is_bounded_by_eps_and_clipped(tmp_path, tiny_dsprites_spec):
     base = load_base(tiny_dsprites_spec, tmp_path)
-    noisy = VARIANTS["noise"](base, tmp_path)
+    noisy = VARIANTS["noise"](base, tmp_path, None)
     idx = np.arange(len(base))
     x, y = base.images(idx), noisy.images(idx)
     eps = tiny_dsprites_spec.eps
@@ -19,7 +19,7 @@ def test_noise_is_bounded_by_eps_and_clipped(tmp_path, tiny_dsprites_spec):
 
 def test_noise_is_repeatable_per_image_whatever_the_batch(tmp_path, tiny_dsprites_spec):
     base = load_base(tiny_dsprites_spec, tmp_path)
-    noisy = VARIANTS["noise"](base, tmp_path)
+    noisy = VARIANTS["noise"](base, tmp_path, None)
     alone = noisy.images([7])
     in_batch = noisy.images([3, 7, 11])[1:2]
     torch.testing.assert_close(alone, in_batch, rtol=0, atol=0)
@@ -27,6 +27,6 @@ def test_noise_is_repeatable_per_image_whatever_the_batch(tmp_path, tiny_dsprite
 
 
 def test_noise_is_zero_mean_uniform(tmp_path, tiny_dsprites_spec):
-    noisy = VARIANTS["noise"](load_base(tiny_dsprites_spec, tmp_path), tmp_path)
+    noisy = VARIANTS["noise"](load_base(tiny_dsprites_spec, tmp_path), tmp_path, None)
     n = noisy.noise(np.arange(50)).ravel()
     assert abs(n.mean()) < 0.01 and abs(n.var() - 1 / 3) < 0.01  # U(-1, 1)

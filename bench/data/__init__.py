@@ -5,7 +5,7 @@ from bench.data.dsprites import DSPRITES
 from bench.data.ground_truth import DatasetSpec, GroundTruthData
 from bench.data.shapes3d import SHAPES3D
 from bench.data.sources import data_root, load_base
-from bench.data.variants import VARIANTS
+from bench.data.variants import VARIANTS, make_variant, parse_variant
 from bench.errors import lookup
 
 # dsprites_small: the same renderer at 32 x 32 with 8 positions and 4 orientations (4,608 images), for smoke runs.
@@ -27,9 +27,9 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
 def get(name: str, variant: str = "original", root=None) -> GroundTruthData:
     """Dataset `name` in `variant`, building its image cache under the data root on first use."""
     spec = lookup(DATASETS, name, "dataset")
-    make_variant = lookup(VARIANTS, variant, "variant")
+    parse_variant(variant)  # a bad name fails before any rendering
     root = data_root(root)
-    return make_variant(load_base(spec, root), root)
+    return make_variant(load_base(spec, root), variant, root)
 
 
 __all__ = ["DATASETS", "VARIANTS", "GroundTruthData", "DatasetSpec", "get", "data_root"]

@@ -1,7 +1,9 @@
 """Dataset variants: wrappers of a base dataset that share its factor grid and change only its images.
 
-A variant is a function (base, root) -> GroundTruthData registered in `VARIANTS`: the original images, the
-pixel-noise control, and the study's structure-preserving "modified" images (`bench.manipulation`).
+A variant is a function (base, root, build) -> GroundTruthData registered in `VARIANTS`: the original images,
+the pixel-noise control, the study's structure-preserving "modified" images, and the "sham" control: the same
+learned game with a target basis that is the factor basis itself (`bench.manipulation`). A learned variant has
+independent builds, named `modified@2`: the same game played from another seed. Plain `modified` is build 0.
 """
 
 from pathlib import Path
@@ -10,6 +12,7 @@ import numpy as np
 import torch
 
 from bench.data.ground_truth import GroundTruthData, StoredData
+from bench.errors import UserError, lookup
 from bench.seeding import seed_hash
 
 
@@ -38,28 +41,57 @@ class NoiseData(GroundTruthData):
         return x.add_(torch.from_numpy(self.noise(index)), alpha=self.eps).clamp_(0.0, 1.0)
 
 
-def original(base: StoredData, root: Path) -> GroundTruthData:
+def original(base: StoredData, root: Path, build: int | None) -> GroundTruthData:
     return base
 
 
-def noise(base: StoredData, root: Path) -> GroundTruthData:
+def noise(base: StoredData, root: Path, build: int | None) -> GroundTruthData:
     return NoiseData(base, seed_hash("noise", base.name))
 
 
-def modified(base: StoredData, root: Path) -> GroundTruthData:
-    from bench.manipulation import load_modified  # it trains models, which import this package
-    return load_modified(base, root)
+def learned(arm: str):
+    """A variant made by the manipulation game in `arm`'s setting (`bench.manipulation.ARMS`)."""
+    def make(base: StoredData, root: Path, build: int | None) -> GroundTruthData:
+        from bench.manipulation import load_arm  # it trains models, which import this package
+        return load_arm(base, root, arm, build)
+    return make
 
 
-def modified_identity() -> dict:
-    from bench.manipulation import identity
-    return identity()
+def learned_identity(arm: str):
+    def of(build: int | None) -> dict:
+        from bench.manipulation import arm_config, identity
+        return identity(arm_config(arm, build))
+    return of
 
 
-VARIANTS = {"original": original, "modified": modified, "noise": noise}
-# Variants whose images depend on settings beyond their name: those settings enter every run's identity.
-IDENTITIES = {"modified": modified_identity}
+VARIANTS = {"original": original, "modified": learned("modified"), "sham": learned("sham"), "noise": noise}
+# Variants whose images depend on settings beyond their name: those settings enter every run's identity. Only
+# these have builds.
+IDENTITIES = {"modified": learned_identity("modified"), "sham": learned_identity("sham")}
+BUILD = "@"
+
+
+def variant_name(arm: str, build: int | None) -> str:
+    return arm if build is None else f"{arm}{BUILD}{build}"
+
+
+def parse_variant(variant: str) -> tuple[str, int | None]:
+    """`modified@2` -> ("modified", 2); `noise` -> ("noise", None). Checks the arm and the build."""
+    arm, separator, build = variant.partition(BUILD)
+    lookup(VARIANTS, arm, "variant")
+    if not separator:
+        return arm, None
+    if arm not in IDENTITIES or not build.isdigit():
+        raise UserError(f"variant {variant!r}: only {', '.join(IDENTITIES)} take a build, as a whole number "
+                        f"after {BUILD!r} (e.g. modified{BUILD}2)")
+    return arm, int(build)
+
+
+def make_variant(base: StoredData, variant: str, root: Path) -> GroundTruthData:
+    arm, build = parse_variant(variant)
+    return VARIANTS[arm](base, root, build)
 
 
 def identity(variant: str) -> dict | None:
-    return IDENTITIES[variant]() if variant in IDENTITIES else None
+    arm, build = parse_variant(variant)
+    return IDENTITIES[arm](build) if arm in IDENTITIES else None

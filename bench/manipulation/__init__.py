@@ -1,7 +1,7 @@
 """The study's structure-preserving "modified" datasets: a learned perturbation of the images, its build, and
 the diagnostics that say whether it moved the data's variance structure off the factor axes."""
 
-from bench.manipulation.build import build_report, identity, load_modified
+from bench.manipulation.build import ARMS, arm_config, build_report, identity, load_arm, load_modified
 from bench.manipulation.game import ManipulationConfig
 
-__all__ = ["ManipulationConfig", "build_report", "identity", "load_modified"]
+__all__ = ["ARMS", "ManipulationConfig", "arm_config", "build_report", "identity", "load_arm", "load_modified"]

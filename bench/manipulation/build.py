@@ -14,7 +14,8 @@ from bench.atomic import atomic_write_text
 from bench.data.ground_truth import StoredData
 from bench.data.sources import base_store
 from bench.data.store import ImageStore, cache_key
-from bench.errors import UserError
+from bench.data.variants import variant_name
+from bench.errors import UserError, lookup
 from bench.manipulation.game import ManipulationConfig, ManipulationGame, standardise
 from bench.manipulation.guarantees import GuaranteeCheck
 from bench.manipulation.rotations import entangling_rotation
@@ -24,6 +25,17 @@ from bench.train import Trainer, fit
 VERSION = 1  # bump when the game or the materialisation changes: old modified caches are then rebuilt
 REPORT = "report.json"
 CHUNK = 4096
+
+
+# The learned variants: the manipulation, and the sham control. The sham plays the same game against an
+# "entangled" reference that codes by the factors themselves, so m learns a pattern of the same size and
+# smoothness with no target basis: if it hurt the VAEs as much, the targeted structure would not be the cause.
+ARMS = {"modified": {}, "sham": {"mixing": "identity"}}
+
+
+def arm_config(arm: str, build: int | None) -> ManipulationConfig:
+    """The game's settings for `arm`; build b plays it from seed b (no build: the default seed)."""
+    return ManipulationConfig(**lookup(ARMS, arm, "learned variant"), **({} if build is None else {"seed": build}))
 
 
 def identity(config: ManipulationConfig = ManipulationConfig()) -> dict:
@@ -76,9 +88,15 @@ def modified_chunks(base: StoredData, game: ManipulationGame, check: GuaranteeCh
         yield modified
 
 
+def load_arm(base: StoredData, root: Path, arm: str, build: int | None, **kwargs) -> StoredData:
+    """Build `build` of the learned variant `arm` of `base`."""
+    return load_modified(base, root, arm_config(arm, build), name=variant_name(arm, build), **kwargs)
+
+
 def load_modified(base: StoredData, root: Path, config: ManipulationConfig = ManipulationConfig(), *,
-                  device="cpu", progress=True) -> StoredData:
-    """The modified variant of `base`: trained and materialised on first use, then read from the cache."""
+                  name: str = "modified", device="cpu", progress=True) -> StoredData:
+    """The images `base` has after the game in `config`: trained and materialised on first use, then read from
+    the cache. `name` is the variant's name in labels and seeds."""
     store = modified_store(base, root, config)
     if not store.is_valid():
         game = train_manipulation(base, config, store.directory, device=device, progress=progress)
@@ -92,7 +110,7 @@ def load_modified(base: StoredData, root: Path, config: ManipulationConfig = Man
             raise UserError(f"the modified {base.name} broke its guarantees ({'; '.join(report['violations'])}); "
                             f"nothing was cached; report this with {store.directory / REPORT}")
     source = f"modified by a learned manipulation ({store.directory.name})"
-    return StoredData(base.spec, "modified", store.open(), source)
+    return StoredData(base.spec, name, store.open(), source)
 
 
 def build_report(base: StoredData, root: Path, config: ManipulationConfig = ManipulationConfig()) -> dict:

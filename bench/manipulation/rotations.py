@@ -11,6 +11,7 @@
   and posY: the miniature halves posY's range, which makes posX four times as precise as posY
   (docs/manipulation.md, tries 8-10). The squared norms of the factor directions below stand in for the
   precisions; they need no model and cost seconds.
+- `identity`: no rotation, for the sham control (`build.ARMS`).
 - `all`: a Haar-random rotation from the seed in which every latent mixes factors (no entry above 0.75): the
   first reading of PAPER.md, and what tries 1-9 used. It asks m to overturn the largest difference too.
 """
@@ -78,7 +79,13 @@ def pair_mixing(data: GroundTruthData, seed: int) -> np.ndarray:
     return r
 
 
-MIXINGS = {"closest-pair": pair_mixing, "all": lambda data, seed: haar_mixing(data.num_factors, seed)}
+def no_mixing(data: GroundTruthData, seed: int) -> np.ndarray:
+    """The factor basis itself: the sham control's "entangled" reference, which entangles nothing."""
+    return np.eye(data.num_factors, dtype=np.float32)
+
+
+MIXINGS = {"closest-pair": pair_mixing, "all": lambda data, seed: haar_mixing(data.num_factors, seed),
+           "identity": no_mixing}
 
 
 def entangling_rotation(data: GroundTruthData, mixing: str, seed: int) -> np.ndarray:

@@ -1,0 +1,104 @@
+"""The acceptance test of a learned build, stated before a confirmatory run (docs/preregistration.md).
+
+The game's own references were trained against m, so m beating them shows little: on full Shapes3D a game beat
+its references while fresh ones preferred the factor basis even more after the change. A build is accepted when
+references it never saw, over several reference seeds, prefer the factor basis on the original images (a
+positive gap, entangled minus disentangled) and the target basis on the build's images (a negative gap), and
+the build's change is learnable beyond what clipped noise allows.
+
+The target basis is the real manipulation's (`closest-pair`) for both learned arms: the sham is judged on the
+basis it must *not* turn, and is recorded without a gate.
+"""
+
+import json
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from bench.atomic import atomic_write_text
+from bench.data.ground_truth import GroundTruthData, StoredData
+from bench.data.variants import parse_variant
+from bench.errors import UserError
+from bench.manipulation.build import REPORT, arm_config, load_arm, modified_store
+from bench.manipulation.diagnose import judge, train_references
+from bench.manipulation.game import ManipulationConfig
+from bench.manipulation.rotations import entangling_rotation
+from bench.seeding import seed_hash
+
+NOISE_CEILING = 0.375  # clipped uniform noise's learnability when learned perfectly (diagnose.py)
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    reference_seeds: tuple[int, ...] = (0, 1, 2)
+    steps: int = 2000  # the references' training steps, as `bench datasets diagnose` uses
+    held_out: int = 512  # images the gaps are measured on, drawn apart from training batches
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class OriginalReferences:
+    """References trained on the original images, once per (reference seed, target basis): every build of a
+    profile is judged against the same ones."""
+
+    def __init__(self, original: GroundTruthData, acceptance: Acceptance):
+        self.original, self.acceptance, self.trained = original, acceptance, {}
+
+    def __call__(self, config: ManipulationConfig, rotation: np.ndarray):
+        key = (config.seed, rotation.tobytes())
+        if key not in self.trained:
+            self.trained[key] = train_references(self.original, config, rotation)
+        return self.trained[key]
+
+
+def reference_gaps(original_references: OriginalReferences, built: GroundTruthData, target: ManipulationConfig) -> dict:
+    """Fresh references' gaps on the original and the built images, and the build's learnability, per seed."""
+    original, acceptance = original_references.original, original_references.acceptance
+    rotation = entangling_rotation(original, target.mixing, target.seed)
+    classes = original.sample_factors(acceptance.held_out, np.random.default_rng(seed_hash("acceptance")))
+    rows = {"original_gap": [], "gap": [], "learnability": []}
+    for seed in acceptance.reference_seeds:
+        config = replace(target, steps=acceptance.steps, seed=seed)
+        on_original = original_references(config, rotation)
+        on_built = train_references(built, config, rotation)
+        rows["original_gap"].append(judge(on_original, original, original, on_original, classes)["gap"])
+        verdict = judge(on_built, built, original, on_original, classes)
+        rows["gap"].append(verdict["gap"])
+        rows["learnability"].append(verdict["learnability"])
+    return rows
+
+
+def accepted(gaps: dict) -> bool:
+    """Every reference seed prefers the factor basis on the original and the target on the build, and every
+    seed's decoder learns more of the change than it could of clipped noise."""
+    return (min(gaps["original_gap"]) > 0 and max(gaps["gap"]) < 0
+            and min(v if v is not None else -np.inf for v in gaps["learnability"]) > NOISE_CEILING)
+
+
+def check_builds(base: StoredData, root: Path, variants: list[str], acceptance: Acceptance = Acceptance()) -> dict:
+    """Judge every learned build among `variants` once, recording the result in its build report; then refuse,
+    with one line, if a build of the real manipulation failed. Returns {variant: acceptance record}."""
+    original_references = OriginalReferences(base, acceptance)
+    results = {}
+    for variant in variants:
+        arm, build = parse_variant(variant)
+        if arm not in ("modified", "sham"):
+            continue
+        config, target = arm_config(arm, build), arm_config("modified", build)
+        path = modified_store(base, root, config).directory / REPORT
+        report = json.loads(path.read_text())
+        if report.get("acceptance", {}).get("settings") != acceptance.to_dict():
+            gaps = reference_gaps(original_references, load_arm(base, root, arm, build, progress=False), target)
+            gated = config.mixing == target.mixing  # the sham has no target of its own to pass
+            report["acceptance"] = {"settings": acceptance.to_dict(), "target": target.mixing, **gaps,
+                                    "gated": gated, "passed": accepted(gaps) if gated else None}
+            atomic_write_text(path, json.dumps(report, indent=2))
+        results[variant] = report["acceptance"]
+    failed = [v for v, r in results.items() if r["passed"] is False]
+    if failed:
+        raise UserError(f"{base.name}: {', '.join(failed)} failed the acceptance test (fresh references must prefer "
+                        f"the factor basis on the original and the target on the build); see their report.json "
+                        f"under {Path(root) / base.name}; no run on them was started")
+    return results

@@ -1,0 +1,107 @@
+"""The confirmatory profile's design: paired seeds, builds of the learned variants, the sham, the acceptance
+rule and the committed ledger."""
+
+import dataclasses
+import json
+
+import pytest
+
+from bench import ledger
+from bench.data.variants import identity, parse_variant
+from bench.errors import UserError
+from bench.manipulation.acceptance import accepted
+from bench.runner import DONE, Run, restore, run_id, runs_for, status
+from bench.suites import fixed_choices, get_profile, train_config, variant_cells
+
+CONFIRM = get_profile("inductive-bias", "confirm")
+
+
+def confirm_cells():
+    return variant_cells(CONFIRM, fixed_choices(CONFIRM))
+
+
+def test_seed_k_is_the_same_run_start_in_every_arm():
+    seeds = {}
+    for cell in confirm_cells():
+        seeds.setdefault((cell.model, cell.seed_index), set()).add(train_config("inductive-bias", CONFIRM, cell).seed)
+    assert all(len(s) == 1 for s in seeds.values())
+    assert len({next(iter(s)) for s in seeds.values()}) == len(seeds)  # and differs across seeds and models
+
+
+def test_confirmatory_seeds_share_nothing_with_the_exploratory_runs():
+    quick = get_profile("inductive-bias", "quick")
+    quick_cells = variant_cells(quick, {("beta_vae", "dsprites_halfy"): 8.0})
+    quick_seeds = {train_config("inductive-bias", quick, c).seed for c in quick_cells}
+    assert not quick_seeds & {train_config("inductive-bias", CONFIRM, c).seed for c in confirm_cells()}
+
+
+def test_seeds_spread_evenly_over_the_builds_of_each_learned_arm():
+    cells = [c for c in confirm_cells() if c.model == "beta_vae"]
+    for arm in ("modified", "sham"):
+        builds = [c.build for c in cells if c.variant == arm]
+        assert sorted(builds) == sorted([1, 2, 3] * 3 + [1])  # 10 seeds over 3 builds
+    assert {c.build for c in cells if c.variant in ("original", "noise")} == {None}
+    assert {train_config("inductive-bias", CONFIRM, c).variant for c in cells} == {
+        "original", "noise", "modified@1", "modified@2", "modified@3", "sham@1", "sham@2", "sham@3"}
+
+
+def test_every_model_runs_every_arm_at_its_fixed_value_with_the_declared_seeds():
+    cells = confirm_cells()
+    counts = {}
+    for c in cells:
+        counts[(c.model, c.variant)] = counts.get((c.model, c.variant), 0) + 1
+        assert c.value == dict(CONFIRM.fixed_values)[c.model]
+    assert counts[("beta_vae", "sham")] == 10 and counts[("pcl", "modified")] == 10
+    assert counts[("factor_vae", "noise")] == 5 and len(cells) == 160
+
+
+def test_builds_and_the_sham_are_distinct_data():
+    names = ["modified", "modified@1", "modified@2", "sham@1"]
+    assert len({json.dumps(identity(n), sort_keys=True) for n in names}) == len(names)
+    assert identity("sham@1")["manipulation"]["mixing"] == "identity"
+    assert identity("original") is None and identity("noise") is None
+
+
+@pytest.mark.parametrize("bad", ["noise@1", "modified@x", "modified@", "nonsense", "nonsense@2"])
+def test_a_malformed_variant_name_is_a_one_line_error(bad):
+    with pytest.raises(UserError):
+        parse_variant(bad)
+
+
+def test_acceptance_needs_every_reference_seed_to_agree():
+    good = {"original_gap": [1.0, 2.0, 0.5], "gap": [-1.0, -3.0, -0.2], "learnability": [0.8, 0.7, 0.9]}
+    assert accepted(good)
+    assert not accepted({**good, "original_gap": [1.0, -0.1, 0.5]})  # one seed already prefers the target
+    assert not accepted({**good, "gap": [-1.0, 0.1, -0.2]})  # one seed is not turned
+    assert not accepted({**good, "learnability": [0.8, 0.3, 0.9]})  # as unlearnable as clipped noise
+
+
+def test_a_committed_record_counts_as_done_and_survives_a_fresh_results_root(tmp_path):
+    run = runs_for("inductive-bias", CONFIRM, confirm_cells()[:1])[0]
+    record = {**run.describe(), "metric_settings": run.metrics.to_dict(), "metrics": {"mig": 0.3}}
+    path = tmp_path / "records.jsonl"
+    ledger.add(path, record)
+    ledger.add(path, record)  # adding again replaces, never duplicates
+    assert len(path.read_text().splitlines()) == 1
+    results = tmp_path / "results"
+    assert status(run, results) == "new"
+    assert restore(ledger.read(path), results) == 1
+    assert status(run, results) == "done" and (run.directory(results) / DONE).exists()
+    assert restore(ledger.read(path), results) == 0
+
+
+def test_a_ledger_record_with_other_metric_settings_is_not_done(tmp_path):
+    run = runs_for("inductive-bias", CONFIRM, confirm_cells()[:1])[0]
+    record = {**run.describe(), "metric_settings": {"num_bins": 7}, "metrics": {"mig": 0.3}}
+    restore({run.id: record}, tmp_path)
+    assert status(run, tmp_path) != "done"
+
+
+def test_a_damaged_ledger_is_a_one_line_error(tmp_path):
+    path = tmp_path / "records.jsonl"
+    path.write_text('{"run_id": "a"}\nnot json\n')
+    with pytest.raises(UserError):
+        ledger.read(path)
+    path.write_text('[1, 2]\n')
+    with pytest.raises(UserError):
+        ledger.read(path)
