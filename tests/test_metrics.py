@@ -140,7 +140,7 @@ def _sample_factors(n, rng):
 @pytest.mark.parametrize("score,key", [(factor_vae_score, "factor_vae_eval"), (beta_vae_score, "beta_vae_eval")])
 def test_sampled_scores_perfect_and_random(score, key):
     rng = np.random.default_rng(0)
-    # Unit-scale codes: FactorVAE's score prunes dimensions whose variance is below 0.05.
+    # Unit-scale codes: FactorVAE's score prunes dimensions whose standard deviation is below 0.05.
     perfect = score(_sampler(lambda f: f + 0.01 * rng.standard_normal(f.shape)), _sample_factors, 10, np.random.default_rng(1),
                     num_train=300, num_eval=200, **({"num_variance_estimate": 2000} if score is factor_vae_score else {}))
     random = score(_sampler(lambda f: rng.standard_normal(f.shape)), _sample_factors, 10, np.random.default_rng(1),
@@ -181,13 +181,16 @@ def test_vectorised_mig_equals_the_per_pair_sklearn_reference(rng):
     assert mig(codes, factors)["mig"] == pytest.approx(reference_mig(codes, factors), abs=1e-12)
 
 
-def test_fast_discretisation_equals_numpy_histogram_digitize():
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])  # float32: the encoder's, binned as numpy bins it
+def test_fast_discretisation_equals_numpy_histogram_digitize(dtype):
     from bench.metrics.information import histogram_discretize
     rng = np.random.default_rng(0)
     for trial in range(100):
-        codes = rng.standard_normal((500, 4)) * rng.uniform(1e-3, 1e3) + rng.uniform(-1e3, 1e3)
+        codes = (rng.standard_normal((500, 4)) * rng.uniform(1e-3, 1e3) + rng.uniform(-1e3, 1e3)).astype(dtype)
         if trial % 3 == 0:
             codes = np.round(codes, 1)  # values on the bin edges
+        if trial % 5 == 0:  # values exactly on the edges, in the codes' own dtype
+            codes[:21] = np.stack([np.histogram(codes[:, d], 20)[1] for d in range(4)], axis=1)
         if trial % 7 == 0:
             codes[:, 1] = 5.0  # a constant dimension
         expected = np.stack([np.digitize(codes[:, d], np.histogram(codes[:, d], 20)[1][:-1]) for d in range(4)], 1)

@@ -6,6 +6,8 @@ Defaults encode (10,000 + 5,000) x 128 images: opt-in in suites.
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from bench.metrics.checks import finite_codes
+
 
 def _points(sample_codes, sample_factors, num_factors, n, batch, rng):
     labels = np.empty(n, dtype=np.int64)
@@ -21,6 +23,7 @@ def _points(sample_codes, sample_factors, num_factors, n, batch, rng):
 
 def beta_vae_score(sample_codes, sample_factors, num_factors: int, rng: np.random.Generator, *,
                    batch_size: int = 64, num_train: int = 10_000, num_eval: int = 5_000) -> dict:
+    sample_codes = finite_codes(sample_codes)
     x_train, y_train = _points(sample_codes, sample_factors, num_factors, num_train, batch_size, rng)
     x_eval, y_eval = _points(sample_codes, sample_factors, num_factors, num_eval, batch_size, rng)
     model = LogisticRegression(random_state=int(rng.integers(2**31))).fit(x_train, y_train)

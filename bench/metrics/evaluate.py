@@ -30,11 +30,15 @@ DEFAULT_METRICS = ("mig", "sap", "dci", "active_units", "reconstruction")
 class MetricSettings:
     """disentanglement_lib's defaults. Any change here makes records incomparable, so it is recorded."""
 
+    # Bump when a fix changes what the same settings compute, so old records are neither reused nor mixed with
+    # new ones. 2: the FactorVAE score prunes on the standard deviation; codes are binned in float32.
+    version: int = 2
     metrics: tuple[str, ...] = DEFAULT_METRICS
     num_train: int = 10_000
     num_test: int = 5_000
     num_bins: int = 20
     sap_c: float = 0.01
+    sap_continuous_factors: bool = False  # the study's SAP treats factors as discrete
     dci_seed: int = 0
     dto_points: int = 100
     seed: int = 0  # of the generator that draws evaluation points (disentanglement_lib evaluates with seed 0)
@@ -65,7 +69,7 @@ class Evaluation:
         index = self.data.factors_to_index(factors)
         parts = [fn(self.data.images(index[i:i + self.batch_size]).to(self.device)).cpu().numpy()
                  for i in range(0, len(index), self.batch_size)]
-        return np.concatenate(parts).astype(np.float64)
+        return np.concatenate(parts)  # float32, as the encoder emits it and as disentanglement_lib bins it
 
     def codes(self, factors) -> np.ndarray:
         return self._encode(factors, self.model.represent)
@@ -92,7 +96,8 @@ def _mig(ev):
 
 
 def _sap(ev):
-    return sap(ev.train, ev.factors_train, ev.test, ev.factors_test, C=ev.settings.sap_c)
+    return sap(ev.train, ev.factors_train, ev.test, ev.factors_test, C=ev.settings.sap_c,
+               continuous_factors=ev.settings.sap_continuous_factors)
 
 
 def _dci(ev):
@@ -112,7 +117,7 @@ def _active_units(ev):
     if not ev.model.has_posterior:
         return {"active_units_note": f"{type(ev.model).__name__} has no posterior variance, so active units "
                                      "and polarisation do not apply"}
-    mean, logvar = ev.posterior_train
+    mean, logvar = (a.astype(np.float64) for a in ev.posterior_train)  # an inactive unit's KL terms nearly cancel
     return {**active_units(logvar, ev.data.num_factors), **polarisation(mean, logvar)}
 
 
