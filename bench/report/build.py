@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report import plots, tables, verdicts
+from bench.report import paired, plots, provenance, tables, verdicts
 from bench.report.records import to_frame, write_jsonl
 from bench.runner import choose_values
 
@@ -39,40 +39,57 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None) -> P
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     frame = to_frame(records)
+    family = verdicts.declared_family(records)
     write_jsonl(records, out / "records.jsonl")
-    choices = choose_values([r for r in records if r["cell"]["variant"] == "original"])
-    chosen = tables.chosen_runs(frame, {k: c["value"] for k, c in choices.items()})
+    # A confirmatory profile fixed each model's value in advance: there is no line search to choose from.
+    choices = None if family else choose_values([r for r in records if r["cell"]["variant"] == "original"])
+    chosen = tables.chosen_runs(frame, choices and {k: c["value"] for k, c in choices.items()})
+    at = "at each model's pre-registered value" if family else "at each model's chosen value"
     stats = tables.summary(chosen)
-    sections = [_header(records, frame)]
-    sections.append("## Verdicts\n\n" + verdicts.markdown(verdicts.verdicts(chosen)))
+    sections = [_header(records, frame, family is not None)]
+    sections.append(verdicts.section(chosen, family, out / "tables"))
+    if family:
+        sections.append(_by_build(chosen, family.metric, out))
     beside = tables.beside_paper(stats)
     sections.append(tables.write_table(beside.set_index(["dataset", "model", "variant"]),
                                        out / "tables" / "mig_vs_paper",
                                        "MIG: ours beside the paper's Table 1 (for the dataset ours stands for)"))
     for metric in sorted(set(stats.metric), key=lambda m: tables.TABLE_METRICS.index(m)):
-        sections.append(tables.write_table(tables.formatted(stats, metric), out / "tables" / metric,
-                                           f"{metric}: mean ± std (n), at each model's chosen value"))
+        sections.append(tables.write_table(tables.numeric(stats, metric), out / "tables" / metric,
+                                           f"{metric}: mean ± std (n), {at}", tables.formatted(stats, metric)))
     per_factor = tables.mig_per_factor(chosen)
     if not per_factor.empty:
         sections.append(tables.write_table(per_factor, out / "tables" / "mig_per_factor",
-                                           "MIG per factor: mean at each model's chosen value"))
-    sections.append(tables.write_table(line_search_table(choices), out / "tables" / "line_search",
-                                       "Line search on the original data (chosen: best mean MIG, not over-pruned)"))
+                                           f"MIG per factor: mean {at}"))
+    if choices:
+        sections.append(tables.write_table(line_search_table(choices), out / "tables" / "line_search",
+                                           "Line search on the original data (chosen: best mean MIG, not over-pruned)"))
     sections.append(_plots(frame, beside, out, models_for_traversal))
     (out / "index.md").write_text("\n".join(sections))
     return out / "index.md"
 
 
-def _header(records, frame) -> str:
+def _by_build(runs, metric: str, out: Path) -> str:
+    table = paired.by_build(runs, metric)
+    if table.empty:
+        return ""
+    return tables.write_table(table.set_index(["dataset", "model", "contrast", "build"]),
+                              out / "tables" / "by_build",
+                              f"Paired {metric} difference per build of the learned arm: mean (n pairs)",
+                              paired.shown_by_build(table))
+
+
+def _header(records, frame, confirmatory: bool) -> str:
     r = records[0]
     # Sorted, because records read back from a records file come with sorted keys.
     settings = ", ".join(f"{k}={v}" for k, v in sorted(r["metric_settings"].items()))
-    versions = ", ".join(f"{k} {v}" for k, v in sorted(r["versions"].items()))
     devices = sorted({str(x.get("training", {}).get("device", "?")) for x in records})
-    return (f"# {r['suite']} / {r['profile']}\n\n{len(frame)} runs of {', '.join(map(str, sorted(set(frame.steps))))} "
-            f"steps: {', '.join(sorted(set(frame.model)))} on {', '.join(sorted(set(frame.dataset)))} "
+    return (f"# {r['suite']} / {r['profile']}\n\n{provenance.mode_line(records, confirmatory)}\n"
+            f"{len(frame)} runs of {', '.join(map(str, sorted(set(frame.steps))))} steps: "
+            f"{', '.join(sorted(set(frame.model)))} on {', '.join(sorted(set(frame.dataset)))} "
             f"({', '.join(v for v in tables.VARIANT_ORDER if v in set(frame.variant))}).\n\n"
-            f"Metric settings: {settings}.\n\nVersions: {versions}. Trained on: {', '.join(devices)}. "
+            f"Metric settings: {settings}.\n\n{provenance.versions_line(records)}\n\n"
+            f"Trained on: {', '.join(devices)}. "
             f"{_compute(records)}\n\n"
             f"Paper numbers are a third-party transcription of Table 1 (see `../shared/reference/PAPER.md`).\n")
 
@@ -88,8 +105,9 @@ def _compute(records) -> str:
 def _plots(frame, beside, out, models_for_traversal) -> str:
     lines = ["## Plots\n"]
     png = plots.reconstruction_vs_mig(frame, out / "plots" / "reconstruction_vs_mig")
-    lines.append(f"Reconstruction versus MIG, one point per run over the line-search values. {PCL_NOTE}\n\n"
-                 f"![reconstruction vs MIG](plots/{png})\n")
+    if png:
+        lines.append(f"Reconstruction versus MIG, one point per run, marked by its regularisation strength. "
+                     f"{PCL_NOTE}\n\n![reconstruction vs MIG](plots/{png})\n")
     png = plots.ours_vs_paper(beside, out / "plots" / "mig_vs_paper")
     lines.append(f"Our MIG versus the paper's, per dataset x model x variant.\n\n![MIG vs paper](plots/{png})\n")
     if frame["active_units"].notna().any():
@@ -98,7 +116,7 @@ def _plots(frame, beside, out, models_for_traversal) -> str:
                      f"![active units](plots/{png})\n")
     for title, (model, data) in (models_for_traversal or {}).items():
         png = plots.traversal(model, data, out / "plots" / f"traversal-{title}", title)
-        lines.append(f"Traversal, {title} (median-MIG run): each row sweeps one latent from -2 to 2.\n\n"
+        lines.append(f"Traversal, {title} (median-MIG run): row zj sweeps latent j over the column values.\n\n"
                      f"![traversal {title}](plots/{png})\n")
     if models_for_traversal is not None:
         lines.append(f"{PCL_NOTE}\n")

@@ -36,7 +36,8 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
                         "re-evaluate them with one setting (bench run does) or report them separately")
     rows = []
     for r in records:
-        row = {**r["cell"], "run_id": r["run_id"], "suite": r["suite"], "profile": r["profile"],
+        # Records from before learned arms had builds carry no "build": their images came from the default one.
+        row = {"build": None, **r["cell"], "run_id": r["run_id"], "suite": r["suite"], "profile": r["profile"],
                "steps": r["config"]["steps"], "over_pruned": bool(r["metrics"].get("over_pruned", False))}
         row.update({k: r["metrics"].get(k) for k in NUMERIC})
         row["mig_per_factor"] = r["metrics"].get("mig_per_factor")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 TABLE_METRICS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "reconstruction", "active_units")
-VARIANT_ORDER = ("original", "modified", "noise")
+VARIANT_ORDER = ("original", "modified", "sham", "noise")  # the sham control beside what it controls
 
 
 def paper_table() -> pd.DataFrame:
@@ -35,6 +35,12 @@ def summary(frame: pd.DataFrame, metrics=TABLE_METRICS) -> pd.DataFrame:
     return out.rename(columns={"count": "n"}).reset_index()
 
 
+def numeric(stats: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One metric's mean, std and n per dataset x model x variant, as numbers (what the CSV holds)."""
+    sub = stats[stats["metric"] == metric].drop(columns="metric")
+    return _in_variant_order(sub).set_index(["dataset", "model", "variant"])
+
+
 def formatted(stats: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Wide table for one metric: rows dataset x model, columns variants, cells 'mean +- std (n)'."""
     sub = stats[stats["metric"] == metric].copy()
@@ -57,7 +63,7 @@ def mig_per_factor(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _in_variant_order(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted by dataset and model, then original, modified, noise."""
+    """Rows sorted by dataset and model, then the variants in VARIANT_ORDER."""
     rank = table["variant"].map({v: i for i, v in enumerate(VARIANT_ORDER)})
     return table.assign(_rank=rank).sort_values(["dataset", "model", "_rank"]).drop(columns="_rank")
 
@@ -116,10 +122,12 @@ def latex(table: pd.DataFrame) -> str:
                       r"\end{tabular}"]) + "\n"
 
 
-def write_table(table: pd.DataFrame, stem, title: str) -> str:
-    """Write Markdown, LaTeX and CSV; return the Markdown with its title."""
-    text = f"### {title}\n\n{markdown(table)}"
+def write_table(table: pd.DataFrame, stem, title: str, shown: pd.DataFrame | None = None) -> str:
+    """Write `table` as CSV, numbers a reader can compute with, and `shown` (the same rows formatted for reading;
+    `table` itself by default) as Markdown and LaTeX; return the Markdown with its title."""
+    shown = table if shown is None else shown
+    text = f"### {title}\n\n{markdown(shown)}"
     stem.with_suffix(".md").write_text(text)
-    stem.with_suffix(".tex").write_text(latex(table))
+    stem.with_suffix(".tex").write_text(latex(shown))
     table.to_csv(stem.with_suffix(".csv"))
     return text
