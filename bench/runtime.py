@@ -1,9 +1,9 @@
 """Process-level CPU settings, applied before heavy work starts.
 
 glibc's default allocator returns freed memory to the OS after every step, and the next step page-faults it
-back in: SPIKE.md measured ~20% of the time there. Raising the mmap and trim thresholds keeps the memory, which
-made training 1.24-1.40x faster there. These must be in the environment before the process starts, so the
-CLI re-executes itself once with them set.
+back in: an early measurement (docs/paper.md) found ~20% of the time there. Raising the mmap and trim
+thresholds keeps the memory, which made training 1.24-1.40x faster there. These must be in the environment
+before the process starts, so the CLI re-executes itself once with them set.
 """
 
 import os

@@ -146,7 +146,7 @@ class Suite:
 
 ALL_MODELS = tuple(MODELS)
 INDUCTIVE_BIAS = Suite("inductive-bias", {
-    # PAPER.md's protocol: meant for a GPU cluster (300k steps x 10 seeds x line search x 2 x 3 x 6).
+    # The paper's protocol (docs/paper.md): meant for a GPU cluster (300k steps x 10 seeds x line search x 2 x 3 x 6).
     "paper": Profile("paper", datasets=("dsprites", "shapes3d"), variants=("original", "modified", "noise"),
                      models=ALL_MODELS, multipliers=(0.25, 0.5, 1.0, 2.0, 4.0), seeds=10, steps=300_000),
     # The default: a miniature that finishes in about 4 hours on a 2-core CPU (README, docs/quick-profile.md).

@@ -1,4 +1,4 @@
-"""Procedural dSprites renderer, matching the original pixels as measured in DATASETS.md.
+"""Procedural dSprites renderer, matching the original pixels as measured (docs/datasets.md).
 
 A pixel is on iff its centre lies inside the sprite (binary, no anti-aliasing). Positions are sub-pixel, so each
 sprite is rendered at its own centre rather than translated from a template.

@@ -21,7 +21,7 @@ class DatasetSpec:
     observation_shape: tuple[int, int, int]  # (C, H, W)
     render_chunks: Callable[["DatasetSpec"], Iterator[np.ndarray]]  # ordered uint8 chunks (n, C, H, W)
     render_version: str  # bump whenever the renderer's pixels change: old caches are then rebuilt
-    eps: float  # size of the perturbation of the noise and modified variants (PAPER.md)
+    eps: float  # size of the perturbation of the noise and modified variants (docs/paper.md)
     original_files: tuple[str, ...] = ()  # file names looked for in the data root, first found wins
     read_original: Callable[[Path, "DatasetSpec"], Iterator[np.ndarray]] | None = None
     factor_values: tuple[np.ndarray, ...] = field(default=(), compare=False)  # for people; classes index them

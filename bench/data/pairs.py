@@ -1,4 +1,4 @@
-"""Temporal pairs for Slow-VAE and PCL: the transition of bethgelab/slow_disentanglement (DATASETS.md).
+"""Temporal pairs for Slow-VAE and PCL: the transition of bethgelab/slow_disentanglement (docs/datasets.md).
 
 Each non-categorical factor steps by a discrete Laplace centred on its current value with scale
 log(n_k) / rate, truncated to the grid and renormalised (no wrap-around). If no factor moved, one

@@ -2,7 +2,7 @@
 
 Geometry and shading are rendered once per (scale, shape, orientation) as per-surface coverage and shading
 maps; colour is applied per hue triple afterwards, since hue changes only a surface's material colour.
-Scene constants are the measurements of DATASETS.md, in units of the room half-width.
+Scene constants are the measurements in docs/datasets.md, in units of the room half-width.
 """
 
 from dataclasses import dataclass

@@ -1,8 +1,8 @@
 """`bench experiment manipulation-check`: does the modified variant do to real models what the paper says?
 
 beta-VAE (beta 8) and PCL on the original, modified and noise variants, a few seeds each, through the runner
-(so runs are cached and resumable). The targets (issue 5): beta-VAE's MIG at least halves on modified data,
-PCL's moves by at most 0.05, and noise hurts beta-VAE less than the modification does.
+(so runs are cached and resumable). The targets (docs/manipulation.md): beta-VAE's MIG at least halves on
+modified data, PCL's moves by at most 0.05, and noise hurts beta-VAE less than the modification does.
 """
 
 import time

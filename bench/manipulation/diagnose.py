@@ -1,12 +1,12 @@
 """Does a variant's variance structure still line up with the factor axes? Checks that need no VAE.
 
-1. Factor directions (data side, model free, PAPER.md). At grid points w, d_k = x(w + e_k) - x(w), per
+1. Factor directions (data side, model free, docs/paper.md). At grid points w, d_k = x(w + e_k) - x(w), per
    standard deviation of factor k and blurred (`rotations.factor_directions`). Their mean Gram matrix G says how
    orthogonal (cosines) and how distinct (norms) the per-factor changes are. Its off-diagonal share is reported
    in the factor basis and in the entangled reference's basis (R G R^T): to first order, the basis with the
    smaller share is the one a diagonal posterior fits better. Only to first order: the default manipulation
-   turns the references' verdict (2) while its Gram matrix stays diagonal (docs/manipulation.md, try 10).
-   Trap (SPIKE.md): per-image noise raises the cosines too, because both differences share the base image. So
+   turns the references' verdict (2) while its Gram matrix stays diagonal (docs/manipulation.md).
+   Trap (docs/paper.md): per-image noise raises the cosines too, because both differences share the base image. So
    the Gram matrix alone cannot tell learnable structure from noise; 2 and 3 can.
 2. The two reference losses (the game's references trained on the variant's images for a short budget):
    a positive gap (entangled minus disentangled) means the factor basis fits better.

@@ -1,23 +1,24 @@
 """The learned structure-preserving manipulation: a perturbation generator m_psi(w) played against two references.
 
-What the paper says (PAPER.md): x' = clip(x + eps * m(w), 0, 1) with |m(w)|_inf <= 1, w the image's
+What the paper says (docs/paper.md): x' = clip(x + eps * m(w), 0, 1) with |m(w)|_inf <= 1, w the image's
 ground-truth factors, and m learned so that an entangled reference model fits the modified data better than a
 disentangled one. What it leaves open: the references, m's architecture and the schedule. What we chose, and why:
 
 - References. Both have a perfect "encoder": the disentangled one codes an image by its standardised factors
   w, the entangled one by R w, with R a fixed rotation (`rotations.py`: by default 45 degrees in the plane of
   the two factors whose precisions are most alike, the only alignment a perturbation of size eps can turn;
-  earlier tries mixed every factor). Each adds learned diagonal Gaussian noise with one
+  `mixing="all"` mixes every factor, docs/manipulation.md). Each adds learned diagonal Gaussian noise with one
   scale per latent and decodes with the VAE's own decoder, under the beta-VAE loss (Bernoulli reconstruction
   plus beta times the noise's KL). A diagonal posterior is what makes a basis matter: with the same noise in
   every direction a rotation changes nothing. Learned per-latent scales let the noise differ per latent, as in
-  a VAE (SPIKE.md's advice).
+  a VAE (the advice of the early measurement in docs/paper.md).
 - The game. Each reference minimises its own loss; m minimises L_entangled - L_disentangled. Alternating
   single steps on one batch, as in FactorVAE's discriminator game, so the references are always fitted to the
   current m and only patterns that the VAE's own decoder learns within the budget get selected.
 - m_psi. An MLP from w to a coarse map per channel (`map_size`, 8 x 8 by default), upsampled bilinearly to the
-  image and bounded by tanh. The low resolution keeps the pattern smooth in space, and the MLP keeps it smooth in w: SPIKE.md's fast stripes
-  were never learned by a decoder, so the VAE saw them as noise. Its last layer's weights start at zero and its
+  image and bounded by tanh. The low resolution keeps the pattern smooth in space, and the MLP keeps it smooth in
+  w: the early measurement's fast stripes (docs/paper.md) were never learned by a decoder, so the VAE saw them
+  as noise. Its last layer's weights start at zero and its
   bias at 0.5, so training starts from a uniform faint lift (0.46 eps) of the dark pixels, where a plain clip
   passes gradients: on binary dSprites a negative m on the background is clipped away, so starting there would
   leave most pixels without a gradient. Tried first: zero start with the clip's gradient passed straight
@@ -49,7 +50,7 @@ class ManipulationConfig:
     perturbation_lr: float = 1e-3
     beta: float = 8.0  # the references' KL weight: beta-VAE's on dSprites
     hidden: int = 128
-    map_size: int = 8  # m's resolution before upsampling (16 x 16 did worse: docs/manipulation.md, try 7)
+    map_size: int = 8  # m's resolution before upsampling (16 x 16 did worse: docs/manipulation.md)
     mixing: str = "closest-pair"  # which factors the entangled reference mixes: rotations.MIXINGS
     seed: int = 0
 

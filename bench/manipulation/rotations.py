@@ -9,11 +9,12 @@
   eps is weak, so it can only overturn the smallest difference. On full dSprites that is posX and posY (equal
   ranges, equal precision: the tie the paper's eps = 0.1 is enough to break). On `dsprites_halfy` it is scale
   and posY: the miniature halves posY's range, which makes posX four times as precise as posY
-  (docs/manipulation.md, tries 8-10). The squared norms of the factor directions below stand in for the
+  (docs/manipulation.md). The squared norms of the factor directions below stand in for the
   precisions; they need no model and cost seconds.
 - `identity`: no rotation, for the sham control (`build.ARMS`).
 - `all`: a Haar-random rotation from the seed in which every latent mixes factors (no entry above 0.75): the
-  first reading of PAPER.md, and what tries 1-9 used. It asks m to overturn the largest difference too.
+  first reading of the paper (docs/paper.md), and what every manipulation before `closest-pair` used
+  (docs/manipulation.md). It asks m to overturn the largest difference too.
 """
 
 from itertools import combinations
@@ -33,7 +34,7 @@ def factor_directions(data: GroundTruthData, points: int, rng: np.random.Generat
 
     Per standard deviation, so that a factor with more values over the same range counts more, as it does for a
     VAE whose prior fixes the code's scale. Blurred by a 1-pixel Gaussian because on raw binary images pixel
-    staircases alone give posX and posY a cosine of 0.3 (SPIKE.md)."""
+    staircases alone give posX and posY a cosine of 0.3 (docs/paper.md)."""
     sizes = np.asarray(data.factor_sizes)
     base = rng.integers(0, sizes - 1, size=(points, len(sizes)))
     x0 = _blurred(data, base)

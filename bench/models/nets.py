@@ -1,4 +1,4 @@
-"""disentanglement_lib's conv encoder and deconv decoder (PAPER.md), for 1- or 3-channel square images.
+"""disentanglement_lib's conv encoder and deconv decoder (docs/paper.md), for 1- or 3-channel square images.
 
 At 64 x 64: conv 32 4x4 s2, conv 32 4x4 s2, conv 64 2x2 s2, conv 64 2x2 s2, dense 256; the decoder mirrors it
 with dense 256, dense 1024 -> 64 x 4 x 4 and four 4x4 stride-2 deconvolutions. TF "same" padding is symmetric

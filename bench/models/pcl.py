@@ -2,8 +2,8 @@
 pairs from pairs whose partner is shuffled across the batch. No decoder; the representation is h(x).
 
 logit(a, b) = -sum_i |w1_i h_i(a) + w2_i h_i(b) + b_i| + c * sum_i h_i(a)^2 + m, with (w1, w2, b) starting at
-(1, -1, 0) as in PAPER.md. h is the conv encoder with a batch-normalised output (PAPER.md); bethgelab's code
-has no normalisation and fixes c = 1, we learn c from 1.
+(1, -1, 0) as in the transcribed protocol (docs/paper.md), where h is the conv encoder with a batch-normalised
+output; bethgelab's code has no normalisation and fixes c = 1, we learn c from 1.
 """
 
 from dataclasses import dataclass
