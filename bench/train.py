@@ -1,13 +1,18 @@
 """The one training loop for every model: seeded, checkpointed atomically, resumable to the same weights.
 
-A checkpoint holds the model, every optimiser, the step, the config and all random states (torch and the
-NumPy generator that draws batches), so a run killed at any moment and started again continues exactly where
-its last checkpoint left off and ends with the same weights as an uninterrupted run on the same machine.
+A checkpoint holds the model, every optimiser, the step, the config and all random states (torch's CPU and CUDA
+generators and the NumPy generator that draws batches), so a run killed at any moment and started again
+continues exactly where its last checkpoint left off and ends with the same weights as an uninterrupted run on
+the same machine. It also holds a digest of all that, and the one before it is kept, so that a damaged
+checkpoint is refused and the run falls back to the previous one (or, with none intact, starts again).
 """
 
 import dataclasses
+import hashlib
 import io
 import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +21,13 @@ import torch
 from tqdm import tqdm
 
 from bench import models
-from bench.atomic import atomic_write_bytes
+from bench.atomic import atomic_write_bytes, remove_stale_temps
 from bench.data.ground_truth import GroundTruthData
 from bench.errors import UserError
 from bench.seeding import seed_hash
 
 CHECKPOINT = "checkpoint.pt"
+PREVIOUS_CHECKPOINT = "checkpoint.previous.pt"  # the one before, for when the newest is found damaged
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,18 @@ class TrainConfig:
 
 
 class TrainingDiverged(UserError):
-    pass
+    """A loss term, a gradient or the state became non-finite; `step` and `term` say where, for failed-run records."""
+
+    def __init__(self, message: str, step: int, term: str):
+        super().__init__(message)
+        self.step, self.term = step, term
+
+    def __reduce__(self):  # worker processes pickle exceptions, and the default would drop step and term
+        return type(self), (str(self), self.step, self.term)
+
+
+class CheckpointDamaged(UserError):
+    """A checkpoint file that cannot be read or does not match its digest."""
 
 
 @dataclass
@@ -78,10 +95,13 @@ class Trainer:
         return cls(config, model, optimizers, np.random.default_rng(seed_hash("batches", config.seed)))
 
     def state(self) -> dict:
-        return {"step": self.step, "config": json.dumps(self.config.to_dict()),
-                "model": self.model.state_dict(),
-                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-                "torch_rng": torch.get_rng_state(), "data_rng": json.dumps(self.data_rng.bit_generator.state)}
+        state = {"step": self.step, "config": json.dumps(self.config.to_dict()),
+                 "model": self.model.state_dict(),
+                 "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+                 "torch_rng": torch.get_rng_state(), "data_rng": json.dumps(self.data_rng.bit_generator.state)}
+        if torch.cuda.is_available():  # randn_like on a GPU draws from the CUDA generators, not the CPU one
+            state["cuda_rng"] = torch.cuda.get_rng_state_all()
+        return state
 
     def load(self, state: dict):
         if json.loads(state["config"]) != self.config.to_dict():
@@ -89,15 +109,92 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         for k, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][k])
-        torch.set_rng_state(state["torch_rng"])
+        # Generator states must be CPU tensors, wherever the checkpoint was mapped to.
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if "cuda_rng" in state and torch.cuda.is_available():  # absent when written on a machine without CUDA
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"][:torch.cuda.device_count()]])
         self.data_rng.bit_generator.state = json.loads(state["data_rng"])
         self.step = self.last_checkpoint = state["step"]
 
     def save(self, path: Path):
+        """Write the state with its digest, atomically, after moving the current checkpoint to the previous one."""
+        optimiser_state = [t for o in self.optimizers.values() for s in o.state.values() for t in s.values()]
+        for kind, tensors in (("weights", self.model.state_dict().values()), ("optimiser state", optimiser_state)):
+            if not _finite(tensors):
+                raise _diverged(self, self.step, kind, f"the {kind} became non-finite by step {self.step}")
+        state = self.state()
+        state["digest"] = state_digest(state)
         buffer = io.BytesIO()
-        torch.save(self.state(), buffer)
+        torch.save(state, buffer)
+        if path.exists():
+            os.replace(path, path.with_name(PREVIOUS_CHECKPOINT))
         atomic_write_bytes(path, buffer.getvalue())
         self.last_checkpoint = self.step
+
+
+def _diverged(trainer: Trainer, step: int, term: str, what: str) -> TrainingDiverged:
+    # No checkpoint is ever written at step 0, so a run that diverges before its first one has none to keep.
+    kept = (f"the last good checkpoint (step {trainer.last_checkpoint}) is kept" if trainer.last_checkpoint
+            else "no checkpoint was written yet")
+    return TrainingDiverged(f"{what}; training stopped and {kept}; try a lower learning rate or another seed",
+                            step, term)
+
+
+def state_digest(state: dict) -> str:
+    """A digest of every value in a checkpoint's state (tensors by their bytes), which a damaged file fails."""
+    digest = hashlib.blake2b(digest_size=16)
+
+    def feed(value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                digest.update(f"{k!r}:".encode())
+                feed(v)
+        elif isinstance(value, (list, tuple)):
+            digest.update(f"[{len(value)}]".encode())
+            for v in value:
+                feed(v)
+        elif isinstance(value, torch.Tensor):
+            t = value.detach().cpu().contiguous()
+            digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
+            digest.update(t.reshape(-1).view(torch.uint8).numpy())
+        else:
+            digest.update(f"{value!r};".encode())
+
+    feed(state)
+    return digest.hexdigest()
+
+
+def read_checkpoint(path: Path, device) -> dict:
+    """The state in a checkpoint file, or CheckpointDamaged if it cannot be read or fails its digest."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # a truncated or overwritten file fails anywhere in the zip reader or unpickler
+        raise CheckpointDamaged(f"{path} cannot be read ({type(e).__name__})") from e
+    # Checkpoints written before digests existed have none; they are used unchecked rather than retrained.
+    if "digest" in state and state.pop("digest") != state_digest(state):
+        raise CheckpointDamaged(f"{path} does not match its digest")
+    return state
+
+
+def resume(trainer: Trainer, run_dir: Path, device):
+    """Load the newest intact checkpoint in `run_dir`. A damaged one is set aside (`<name>.damaged`) and named in
+    a one-line warning that says whether the run resumes from the previous checkpoint or starts again."""
+    damaged, outcome = [], "no intact checkpoint is left, so the run starts again from step 0"
+    for path in (run_dir / CHECKPOINT, run_dir / PREVIOUS_CHECKPOINT):
+        if not path.exists():
+            continue
+        try:
+            state = read_checkpoint(path, device)
+        except CheckpointDamaged as e:
+            damaged.append(str(e))
+            # Out of the way, so that the next save does not keep it as the previous checkpoint.
+            os.replace(path, path.with_name(f"{path.name}.damaged"))
+            continue
+        trainer.load(state)
+        outcome = f"resuming from {path.name} at step {trainer.step}"
+        break
+    if damaged:
+        print(f"warning: {'; '.join(damaged)}; {outcome}", file=sys.stderr)
 
 
 def batch(data: GroundTruthData, model: models.Model, size: int, rng: np.random.Generator) -> torch.Tensor:
@@ -116,6 +213,7 @@ def train_step(trainer: Trainer, x: torch.Tensor) -> dict[str, float]:
         optimizer.zero_grad(set_to_none=True)
         # Each objective updates only its own group (FactorVAE's TC term must not train the discriminator).
         objective.backward(inputs=optimizer.param_groups[0]["params"], retain_graph=len(losses.objectives) > 1)
+    _check_finite_gradients(trainer)
     for opt in trainer.optimizers.values():
         opt.step()
     trainer.step += 1
@@ -125,9 +223,25 @@ def train_step(trainer: Trainer, x: torch.Tensor) -> dict[str, float]:
 def _check_finite(trainer: Trainer, losses):
     for name, value in {**losses.terms, **losses.objectives}.items():
         if not torch.isfinite(value).all():
-            raise TrainingDiverged(
-                f"loss term {name!r} became {float(value.detach())} at step {trainer.step + 1}; training stopped and the last "
-                f"good checkpoint (step {trainer.last_checkpoint}) is kept; try a lower learning rate or another seed")
+            step = trainer.step + 1
+            raise _diverged(trainer, step, name, f"loss term {name!r} became {float(value.detach())} at step {step}")
+
+
+def _check_finite_gradients(trainer: Trainer):
+    """A finite loss can still have a non-finite gradient (an overflow inside), which Adam would turn into NaN
+    weights; each objective's gradient lands only in its own group, so the group names the objective."""
+    for name, optimizer in trainer.optimizers.items():
+        if not _finite(p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None):
+            step, term = trainer.step + 1, f"gradient of {name}"
+            raise _diverged(trainer, step, term, f"the {term} became non-finite at step {step} (the loss was finite)")
+
+
+def _finite(tensors) -> bool:
+    """Whether the floating-point tensors are all finite, with one device sync. A sum per tensor costs a tenth of
+    isfinite and is non-finite iff an element is, or iff the values pass about 1e31, where Adam's squared
+    gradients overflow anyway: a run there has diverged either way."""
+    sums = [t.sum() for t in tensors if t.is_floating_point()]
+    return not sums or bool(torch.stack(sums).isfinite().all())
 
 
 def resolve_device(name: str) -> torch.device:
@@ -155,8 +269,8 @@ def fit(trainer: Trainer, draw, run_dir: Path, *, device, checkpoint_every: int,
     """Step `trainer` on batches from `draw()` to `trainer.config.steps`, resuming from `run_dir`'s checkpoint."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    if (run_dir / CHECKPOINT).exists():
-        trainer.load(torch.load(run_dir / CHECKPOINT, map_location=device, weights_only=True))
+    remove_stale_temps(run_dir)
+    resume(trainer, run_dir, device)
     steps = trainer.config.steps
     trainer.model.train()
     with tqdm(total=steps, initial=trainer.step, desc=desc, unit="step", disable=not progress,

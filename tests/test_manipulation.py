@@ -61,17 +61,34 @@ def test_second_load_reuses_the_cache(base, root, modified, monkeypatch):
     assert np.array_equal(np.asarray(load_modified(base, root, CONFIG).array), np.asarray(modified.array))
 
 
-def test_interrupted_training_resumes_to_the_same_weights(base, tmp_path):
+def test_interrupted_training_resumes_to_the_same_weights(base, tmp_path, monkeypatch):
     whole = train_manipulation(base, CONFIG, tmp_path / "whole", progress=False)
-    train_manipulation(base, ManipulationConfig(**{**CONFIG.to_dict(), "steps": 5}), tmp_path / "split",
-                       progress=False)
-    # A checkpoint from the shorter config must not be resumed silently by another config.
-    with pytest.raises(UserError, match="another configuration"):
+
+    class Killed(Exception):
+        pass
+
+    real_fit, kill_at, drawn_at = build_module.fit, 7, []
+
+    def fit_checkpointing_every_5_steps(trainer, draw, *args, checkpoint_every, **kwargs):
+        def draw_unless_killed():
+            if trainer.step == kill_at:
+                raise Killed
+            drawn_at.append(trainer.step)
+            return draw()
+        return real_fit(trainer, draw_unless_killed, *args, checkpoint_every=5, **kwargs)
+
+    monkeypatch.setattr(build_module, "fit", fit_checkpointing_every_5_steps)
+    with pytest.raises(Killed):
         train_manipulation(base, CONFIG, tmp_path / "split", progress=False)
-    state = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)
-    assert state["step"] == CONFIG.steps
+    kill_at = None
+    resumed = train_manipulation(base, CONFIG, tmp_path / "split", progress=False)
+    assert drawn_at == [*range(7), *range(5, CONFIG.steps)]  # the second run started at the checkpoint of step 5
     for name, value in whole.state_dict().items():
-        assert torch.equal(value, state["model"][name])
+        assert torch.equal(value, resumed.state_dict()[name]), name
+    # A checkpoint of another config must not be resumed silently.
+    with pytest.raises(UserError, match="another configuration"):
+        train_manipulation(base, ManipulationConfig(**{**CONFIG.to_dict(), "steps": 5}), tmp_path / "split",
+                           progress=False)
 
 
 def test_guarantee_check_catches_a_too_large_change_and_a_collapse(base):

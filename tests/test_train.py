@@ -1,4 +1,5 @@
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -8,7 +9,8 @@ import pytest
 import torch
 
 from bench.data.ground_truth import GroundTruthData
-from bench.train import CHECKPOINT, TrainConfig, TrainingDiverged, resolve_device, train
+from bench.train import (CHECKPOINT, PREVIOUS_CHECKPOINT, TrainConfig, Trainer, TrainingDiverged, fit,
+                         resolve_device, train)
 from bench.errors import UserError
 
 TRAIN_SCRIPT = """
@@ -65,9 +67,134 @@ class Poisoned(GroundTruthData):
 
 def test_nan_guard_names_step_and_term_and_keeps_last_good_checkpoint(tmp_path, small_dsprites):
     config = TrainConfig("beta_vae", "dsprites", steps=20, batch_size=8)
-    with pytest.raises(TrainingDiverged, match=r"'recon' became nan at step 7.*checkpoint \(step 6\)"):
+    with pytest.raises(TrainingDiverged, match=r"'recon' became nan at step 7.*checkpoint \(step 6\)") as err:
         train(config, Poisoned(small_dsprites, after=7), tmp_path, checkpoint_every=3, progress=False)
     assert torch.load(tmp_path / CHECKPOINT, weights_only=True)["step"] == 6
+    assert (err.value.step, err.value.term) == (7, "recon")
+    again = pickle.loads(pickle.dumps(err.value))  # as a worker process sends it
+    assert (str(again), again.step, again.term) == (str(err.value), 7, "recon")
+
+
+def test_divergence_before_the_first_checkpoint_names_none(tmp_path, small_dsprites):
+    config = TrainConfig("beta_vae", "dsprites", steps=20, batch_size=8)
+    with pytest.raises(TrainingDiverged, match="no checkpoint was written yet") as err:
+        train(config, Poisoned(small_dsprites, after=2), tmp_path, checkpoint_every=3, progress=False)
+    assert "step 0" not in str(err.value) and not (tmp_path / CHECKPOINT).exists()
+
+
+def _fit_with_nan_gradient_at(step, run_dir, data, checkpoint_every=3):
+    """A finite loss whose gradient turns NaN at `step` (as an overflow inside the backward pass would)."""
+    config = TrainConfig("beta_vae", "dsprites", steps=20, batch_size=8).resolved(data.num_factors)
+    trainer = Trainer.new(config, data.observation_shape, "cpu")
+    first = next(trainer.model.parameters())
+    first.register_hook(lambda g: g * float("nan") if trainer.step + 1 == step else g)
+    draw = lambda: data.images(trainer.data_rng.integers(0, len(data), size=8))  # noqa: E731
+    fit(trainer, draw, run_dir, device="cpu", checkpoint_every=checkpoint_every, progress=False, desc="")
+
+
+@pytest.mark.parametrize("step", [3, 5])
+def test_non_finite_gradient_stops_training_before_a_checkpoint_is_written(tmp_path, small_dsprites, step):
+    with pytest.raises(TrainingDiverged, match=f"gradient of model became non-finite at step {step}") as err:
+        _fit_with_nan_gradient_at(step, tmp_path, small_dsprites)
+    assert (err.value.step, err.value.term) == (step, "gradient of model")
+    if step == 3:  # the step of the first checkpoint: none may be written
+        assert not (tmp_path / CHECKPOINT).exists() and "no checkpoint was written yet" in str(err.value)
+    else:
+        state = torch.load(tmp_path / CHECKPOINT, weights_only=True)
+        assert state["step"] == 3 and all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+@pytest.mark.parametrize("kind", ["weights", "optimiser state"])
+def test_a_non_finite_state_is_never_written(tmp_path, small_dsprites, kind):
+    config = TrainConfig("ae", "dsprites", steps=2, batch_size=8)
+    trainer = train(config, small_dsprites, tmp_path / "run", progress=False)
+    before = (tmp_path / "run" / CHECKPOINT).read_bytes()
+    state = next(iter(trainer.optimizers["model"].state.values()))
+    tensor = next(trainer.model.parameters()) if kind == "weights" else state["exp_avg_sq"]
+    with torch.no_grad():
+        tensor.view(-1)[0] = float("inf")
+    with pytest.raises(TrainingDiverged, match=f"the {kind} became non-finite by step 2") as err:
+        trainer.save(tmp_path / "run" / CHECKPOINT)
+    assert err.value.term == kind and (tmp_path / "run" / CHECKPOINT).read_bytes() == before
+
+
+def _flip_low_bits(path, tensor, count=100):
+    """Flip the lowest mantissa bit of `count` floats of `tensor` where the file stores it (the zip's CRC would
+    notice; torch.load does not check it)."""
+    data = bytearray(path.read_bytes())
+    start = bytes(data).find(tensor.numpy().tobytes()[:256])
+    assert start >= 0
+    for i in range(count):
+        data[start + 4 * i] ^= 1  # little-endian float32: the first byte holds the lowest bits
+    path.write_bytes(bytes(data))
+
+
+def _model_weights(run_dir):
+    return torch.load(run_dir / CHECKPOINT, weights_only=True)["model"]
+
+
+def _assert_same_weights(a, b):
+    for key, value in a.items():
+        torch.testing.assert_close(b[key], value, rtol=0, atol=0, msg=key)
+
+
+def test_damaged_checkpoint_is_refused_and_the_previous_one_resumed(tmp_path, small_dsprites, capsys):
+    config = TrainConfig("beta_vae", "dsprites", steps=6, batch_size=8)
+    train(config, small_dsprites, tmp_path, checkpoint_every=3, progress=False)
+    whole = _model_weights(tmp_path)
+    assert torch.load(tmp_path / PREVIOUS_CHECKPOINT, weights_only=True)["step"] == 3
+    _flip_low_bits(tmp_path / CHECKPOINT, whole["encoder.body.0.weight"])
+    stale = tmp_path / f"{CHECKPOINT}.tmp-999999999"  # a killed writer's leftover
+    stale.write_bytes(b"half a checkpoint")
+    capsys.readouterr()
+    train(config, small_dsprites, tmp_path, checkpoint_every=3, progress=False)
+    warning = capsys.readouterr().err.strip()
+    assert "\n" not in warning and "checkpoint.pt does not match its digest" in warning
+    assert "resuming from checkpoint.previous.pt at step 3" in warning
+    _assert_same_weights(whole, _model_weights(tmp_path))
+    assert (tmp_path / f"{CHECKPOINT}.damaged").exists() and not stale.exists()
+
+
+def test_truncated_checkpoint_without_a_previous_one_restarts_the_run(tmp_path, small_dsprites, capsys):
+    config = TrainConfig("beta_vae", "dsprites", steps=3, batch_size=8)
+    train(config, small_dsprites, tmp_path, checkpoint_every=3, progress=False)
+    whole = _model_weights(tmp_path)
+    data = (tmp_path / CHECKPOINT).read_bytes()
+    (tmp_path / CHECKPOINT).write_bytes(data[: len(data) // 2])
+    capsys.readouterr()
+    train(config, small_dsprites, tmp_path, checkpoint_every=3, progress=False)
+    warning = capsys.readouterr().err.strip()
+    assert "\n" not in warning and "checkpoint.pt cannot be read" in warning
+    assert "no intact checkpoint is left, so the run starts again from step 0" in warning
+    _assert_same_weights(whole, _model_weights(tmp_path))
+
+
+def test_checkpoint_without_a_digest_from_before_digests_is_resumed(tmp_path, small_dsprites, capsys):
+    config = TrainConfig("ae", "dsprites", steps=2, batch_size=8)
+    train(config, small_dsprites, tmp_path, progress=False)
+    state = torch.load(tmp_path / CHECKPOINT, weights_only=True)
+    del state["digest"]
+    torch.save(state, tmp_path / CHECKPOINT)
+    assert train(config, small_dsprites, tmp_path, progress=False).step == 2
+    assert capsys.readouterr().err == ""
+
+
+def test_cuda_generator_states_are_saved_and_restored(small_dsprites, monkeypatch):
+    config = TrainConfig("ae", "dsprites", steps=2, batch_size=8).resolved(small_dsprites.num_factors)
+    trainer = Trainer.new(config, small_dsprites.observation_shape, "cpu")
+    assert "cuda_rng" not in trainer.state() or torch.cuda.is_available()
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [torch.full((16,), 7, dtype=torch.uint8)] * 2)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.extend)
+    state = trainer.state()
+    assert len(state["cuda_rng"]) == 2
+    trainer.load(state)
+    assert len(restored) == 1 and torch.equal(restored[0], state["cuda_rng"][0])  # only the devices present
+    del state["cuda_rng"]  # written on a machine without CUDA
+    trainer.load(state)
+    assert len(restored) == 1
 
 
 def test_checkpoint_of_another_config_is_refused(tmp_path, small_dsprites):
