@@ -7,12 +7,44 @@ import time
 
 import numpy as np
 
-from bench.errors import UserError
+from bench.errors import UserError, os_error_message, writable_file, writable_folder
 from bench.runtime import configure_threads, reexec_with_allocator_settings
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one-line errors like any other (argparse would print the usage first)."""
+
+    def error(self, message):
+        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def _milestones(text: str) -> list[int]:
+    try:
+        return [_positive(s) for s in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers of at least 1, "
+                                         "e.g. 2000,5000") from None
+
+
+def _folder(text: str) -> str:
+    # A data root may be read-only (caches built elsewhere) and need not exist yet, but it is never a file.
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+    return text
+
+
 def _add_data_root(p):
-    p.add_argument("--data-root", default=None,
+    p.add_argument("--data-root", default=None, type=_folder,
                    help="where image caches and original files live (default: $BENCH_DATA_ROOT or ./datasets)")
 
 
@@ -77,6 +109,7 @@ def cmd_datasets_info(args):
 def cmd_datasets_show(args):
     from bench.data import get
     from bench.data.show import dataset_figure, save
+    writable_file(args.out, "--out")
     ds = get(args.dataset, args.variant, args.data_root)
     save(dataset_figure(ds, np.random.default_rng(args.seed)), args.out)
     print(f"wrote {args.out}")
@@ -85,6 +118,7 @@ def cmd_datasets_show(args):
 def cmd_datasets_compare(args):
     from bench.data import VARIANTS, get
     from bench.data.show import save, variants_figure
+    writable_file(args.out, "--out")
     variants = {name: get(args.dataset, name, args.data_root) for name in VARIANTS}
     save(variants_figure(variants, np.random.default_rng(args.seed)), args.out)
     print(f"wrote {args.out}")
@@ -96,6 +130,8 @@ def cmd_datasets_diagnose(args):
     from bench.data import get
     from bench.manipulation import ManipulationConfig
     from bench.manipulation.diagnose import diagnose, format_diagnosis
+    if args.out:
+        writable_file(args.out, "--out")
     variants = {name: get(args.dataset, name, args.data_root) for name in ("original", *args.variant)}
     result = diagnose(variants, ManipulationConfig(), steps=args.steps)
     print(format_diagnosis(result))
@@ -116,9 +152,10 @@ def cmd_train(args):
     from bench.train import TrainConfig, resolve_device, train
     lookup(MODELS, args.model, "model")  # check every name before the dataset is built
     resolve_device(args.device)
+    out = writable_folder(args.out or f"results/train/{args.model}-{args.dataset}-{args.variant}-seed{args.seed}",
+                          "--out")
     data = get(args.dataset, args.variant, args.data_root)
     config = TrainConfig(args.model, args.dataset, args.variant, seed=args.seed, steps=args.steps)
-    out = args.out or f"results/train/{args.model}-{args.dataset}-{args.variant}-seed{args.seed}"
     t0 = time.perf_counter()
     trainer = train(config, data, out, device=args.device, checkpoint_every=args.checkpoint_every,
                     progress=not args.quiet)
@@ -131,9 +168,11 @@ def cmd_run(args):
     from bench.suites import get_profile
     from bench.train import resolve_device
     resolve_device(args.device)
+    if not args.dry_run:  # a dry run only reads, so it may look at results it cannot write
+        writable_folder(args.results, "--results")
     records = run_suite(args.suite, get_profile(args.suite, args.profile), args.results, args.data_root,
                         args.device, args.jobs, args.dry_run, backend=args.backend, scheduler=args.scheduler,
-                        ledger=args.ledger)
+                        ledger=args.ledger, retry_failed=args.retry_failed)
     if records:
         print(f"{len(records)} runs done; records in {args.results}/runs/*/metrics.json")
 
@@ -142,41 +181,44 @@ def cmd_report(args):
     from bench.report import build_report
     from bench.report.build import median_models
     from bench.report.records import read_jsonl
-    from bench.runner import suite_records
+    from bench.runner import failed_runs, suite_records
     from bench.suites import get_profile
-    records = (read_jsonl(args.records) if args.records
-               else suite_records(args.suite, get_profile(args.suite, args.profile), args.results))
+    if args.records:  # a records file holds finished runs only: no failures, no checkpoints
+        records, failed = read_jsonl(args.records), ()
+    else:
+        profile = get_profile(args.suite, args.profile)
+        records = suite_records(args.suite, profile, args.results)
+        failed = failed_runs(args.suite, profile, args.results)
+    out = writable_folder(args.out or f"reports/{args.suite}/{args.profile}", "--out")
     traversals = None if args.records or args.no_traversals else median_models(records, args.results, args.data_root)
-    out = args.out or f"reports/{args.suite}/{args.profile}"
-    print(f"wrote {build_report(records, out, traversals)}")
+    print(f"wrote {build_report(records, out, traversals, failed)}")
 
 
 def cmd_experiment_mig_vs_steps(args):
-    from pathlib import Path
     from bench.errors import lookup
     from bench.experiments.mig_vs_steps import parse_overrides, run
     from bench.models import MODELS
     lookup(MODELS, args.model, "model")
     _selected(args.dataset)
     overrides = parse_overrides(args.set, args.model)
-    milestones = [int(s) for s in args.steps.split(",")]
     label = "-".join(f"{k}{v:g}" for k, v in overrides.items())
-    out = Path(args.out or f"results/experiments/mig-vs-steps-{args.model}-{args.dataset}{'-' + label if label else ''}.csv")
-    run(args.model, args.dataset, milestones, args.seeds, args.jobs, overrides, out, args.data_root)
+    out = writable_file(args.out or f"results/experiments/mig-vs-steps-{args.model}-{args.dataset}"
+                        f"{'-' + label if label else ''}.csv", "--out")
+    run(args.model, args.dataset, args.steps, args.seeds, args.jobs, overrides, out, args.data_root)
 
 
 def cmd_experiment_manipulation_check(args):
-    from pathlib import Path
     from bench.experiments.manipulation_check import run
     _selected(args.dataset)
-    run(args.dataset, args.steps, args.seeds, args.jobs, Path(args.results), args.data_root)
+    run(args.dataset, args.steps, args.seeds, args.jobs, writable_folder(args.results, "--results"), args.data_root)
 
 
 def cmd_check(args):
     import tempfile
     from bench.check import check
     with tempfile.TemporaryDirectory() as scratch:
-        ok = check(args.baseline, args.results or scratch, args.data_root, jobs=args.jobs, update=args.update)
+        results = writable_folder(args.results, "--results") if args.results else scratch
+        ok = check(args.baseline, results, args.data_root, jobs=args.jobs, update=args.update)
     if not ok:
         raise SystemExit(1)
 
@@ -202,7 +244,7 @@ def cmd_benchmark_train(args):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="python -m bench", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     datasets = commands.add_parser("datasets", help="build, inspect and picture the ground-truth datasets")
@@ -228,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     _datasets_arg(p, required=True)
     p.add_argument("--variant", nargs="+", default=["modified", "noise"],
                    help="variants to set beside the original (default: modified noise)")
-    p.add_argument("--steps", type=int, default=2000, help="training steps of the two references (default: 2000)")
+    p.add_argument("--steps", type=_positive, default=2000, help="training steps of the two references (default: 2000)")
     p.add_argument("--out", help="also write the numbers as JSON")
     _add_data_root(p)
     p.set_defaults(func=cmd_datasets_diagnose)
@@ -238,10 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help=f"one of {', '.join(MODELS)}")
     _datasets_arg(p, required=True)
     p.add_argument("--variant", default="original")
-    p.add_argument("--steps", type=int, default=300_000, help="step budget (default: the paper's 300k)")
+    p.add_argument("--steps", type=_positive, default=300_000, help="step budget (default: the paper's 300k)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda (default: cpu)")
-    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--checkpoint-every", type=_positive, default=1000)
     p.add_argument("--out", help="run directory (default: results/train/MODEL-DATASET-VARIANT-seedS)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_data_root(p)
@@ -251,11 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("run", help="run a suite: line search, then variants; cached, resumable")
     p.add_argument("--suite", default="inductive-bias", help=f"one of {', '.join(SUITES)}")
     p.add_argument("--profile", default="quick", help="quick (default, about 4 h on 2 CPU cores), paper or smoke")
-    p.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel single-threaded workers "
+    p.add_argument("--jobs", type=_positive, default=os.cpu_count(), help="parallel single-threaded workers "
                    "(default: one per core)")
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
     p.add_argument("--results", default="results", help="results root (default: ./results)")
     p.add_argument("--dry-run", action="store_true", help="print the plan only")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="train runs that diverged again (they are skipped otherwise: the same code diverges again)")
     p.add_argument("--backend", default="local", help="local (joblib workers) or dask (an existing cluster)")
     p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (with --backend dask)")
     p.add_argument("--ledger", help="a records file to commit: its runs count as done, finished runs are added "
@@ -278,9 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = ex_cmds.add_parser("mig-vs-steps", help="MIG at training milestones, per seed (to choose a budget)")
     p.add_argument("--model", default="beta_vae")
     _datasets_arg(p, required=True)
-    p.add_argument("--steps", default="2000,5000,10000,20000", help="comma-separated milestones")
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--jobs", type=int, default=os.cpu_count())
+    p.add_argument("--steps", default="2000,5000,10000,20000", type=_milestones, help="comma-separated milestones")
+    p.add_argument("--seeds", type=_positive, default=3)
+    p.add_argument("--jobs", type=_positive, default=os.cpu_count())
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a model setting, e.g. beta=4")
     p.add_argument("--out", help="CSV file (default: results/experiments/...)")
     _add_data_root(p)
@@ -288,9 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = ex_cmds.add_parser("manipulation-check",
                            help="beta-VAE and PCL on original / modified / noise: does the modification break beta-VAE?")
     _datasets_arg(p, required=True)
-    p.add_argument("--steps", type=int, default=10_000, help="training steps per run (default: 10000)")
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--jobs", type=int, default=os.cpu_count())
+    p.add_argument("--steps", type=_positive, default=10_000, help="training steps per run (default: 10000)")
+    p.add_argument("--seeds", type=_positive, default=3)
+    p.add_argument("--jobs", type=_positive, default=os.cpu_count())
     p.add_argument("--results", default="results/experiments/manipulation-check",
                    help="where its runs are cached (the same command resumes them)")
     _add_data_root(p)
@@ -300,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", default="tests/baselines/smoke.json")
     p.add_argument("--update", action="store_true", help="rewrite the baseline (only for intended changes)")
     p.add_argument("--results", help="keep the smoke runs here (default: a temporary directory)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count())
+    p.add_argument("--jobs", type=_positive, default=os.cpu_count())
     _add_data_root(p)
     p.set_defaults(func=cmd_check)
 
@@ -326,17 +370,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    configure_threads()
     try:
+        args = build_parser().parse_args(argv)
+        configure_threads()
         args.func(args)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _fail(str(e))
+    except OSError as e:  # the disk or a path, not the code: a full disk, a read-only folder
+        return _fail(os_error_message(e))
     except KeyboardInterrupt:
         print("interrupted; completed work is kept, and the same command continues it", file=sys.stderr)
         return 130
     return 0
+
+
+def _fail(message: str) -> int:
+    print("error: " + " ".join(message.split()), file=sys.stderr)  # one line, whatever the message held
+    return 2
 
 
 if __name__ == "__main__":

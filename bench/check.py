@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 from bench.atomic import atomic_write_text
-from bench.runner import run_suite
+from bench.errors import UserError, writable_file
+from bench.runner import run_name, run_suite
 from bench.suites import get_profile
 
 SUITE, PROFILE = "inductive-bias", "smoke"
@@ -20,8 +21,7 @@ TOLERANCE = {"absolute": 0.02, "relative": 0.02}  # scores in [0, 1] absolute; r
 
 
 def record_key(record: dict) -> str:
-    c = record["cell"]
-    return f"{c['model']}/{c['dataset']}/{c['variant']}/value={c['value']}/seed={c['seed_index']}"
+    return run_name(record["cell"])
 
 
 def current_values(records: list[dict]) -> dict:
@@ -44,14 +44,32 @@ def compare(baseline: dict, current: dict, tolerance=TOLERANCE) -> list[tuple]:
     return moved
 
 
+def read_baseline(path: Path) -> dict:
+    """The committed baseline, {"tolerance": ..., "values": {run: {metric: value}}}, or a one-line error."""
+    fix = "restore it (git checkout -- FILE) or write one with `bench check --update`"
+    try:
+        stored = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"no baseline at {path}; pass --baseline FILE, or write one with --update") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"the baseline {path} is not JSON ({e}); {fix}") from None
+    if not isinstance(stored, dict) or not isinstance(stored.get("values"), dict):
+        raise UserError(f"the baseline {path} has no \"values\" object; {fix}")
+    return stored
+
+
 def check(baseline_path: Path, results: Path, data_root=None, jobs: int = 2, update: bool = False, say=print) -> bool:
+    # The baseline is checked before the smoke runs, which take a while, not after them.
+    if update:
+        writable_file(baseline_path, "--baseline")
+    else:
+        stored = read_baseline(baseline_path)
     records = run_suite(SUITE, get_profile(SUITE, PROFILE), results, data_root, jobs=jobs, say=say)
     current = current_values(records)
     if update:
         atomic_write_text(Path(baseline_path), json.dumps({"tolerance": TOLERANCE, "values": current}, indent=2))
         say(f"baseline rewritten: {baseline_path} ({len(current)} runs)")
         return True
-    stored = json.loads(Path(baseline_path).read_text())
     moved = compare(stored["values"], current, stored.get("tolerance", TOLERANCE))
     if not moved:
         say(f"check passed: {len(current)} runs x {len(CHECKED)} metrics within tolerance {stored.get('tolerance')}")

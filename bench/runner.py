@@ -3,33 +3,41 @@
 A run is identified by a hash of what changes its result (model, config, dataset, variant, seed, steps, batch,
 learning rate, latent size, the code schema, and for the modified variant the manipulation's settings), never
 by its position in a grid, its path or its device. Its directory holds `config.json`, the checkpoint,
-`TRAINED` when training ended, `metrics.json`, and `DONE` written last. So status is read by looking: done,
-trained (metrics missing or computed with other settings), partial (a checkpoint) or new.
+`TRAINED` when training ended, `metrics.json`, and `DONE` written last; or `FAILED` where training diverged.
+So status is read by looking: done, failed, trained (metrics missing or computed with other settings), partial
+(a checkpoint) or new. A failed run is retried only when asked (`retry_failed`): with the same code it diverges
+again at the same step. While a process executes a run it holds the lock `train.lock` in its directory, so two
+runners never train one run at once.
 """
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
+import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from bench.atomic import atomic_write_text
+from bench.errors import UserError, lookup
 from bench.ledger import add as add_to_ledger
 from bench.ledger import read as read_ledger
 from bench.metrics import MetricSettings, evaluate
 from bench.suites import Cell, Profile, fixed_choices, search_cells, train_config, variant_cells
-from bench.train import CHECKPOINT, TrainConfig, train
+from bench.train import CHECKPOINT, TrainConfig, TrainingDiverged, train
 
 SCHEMA_VERSION = 1  # bump when a code change alters results: every run gets a new identity
-CONFIG, TRAINED, METRICS, DONE = "config.json", "TRAINED", "metrics.json", "DONE"
+CONFIG, TRAINED, METRICS, DONE, FAILED, LOCK = "config.json", "TRAINED", "metrics.json", "DONE", "FAILED", "train.lock"
 
 
 def run_id(config: TrainConfig) -> str:
@@ -55,9 +63,18 @@ class Run:
     def directory(self, results: Path) -> Path:
         return Path(results) / "runs" / self.id
 
+    @property
+    def name(self) -> str:
+        return run_name(dataclasses.asdict(self.cell))
+
     def describe(self) -> dict:
         return {"run_id": self.id, "suite": self.suite, "profile": self.profile,
                 "cell": dataclasses.asdict(self.cell), "config": self.config.to_dict(), "schema": SCHEMA_VERSION}
+
+
+def run_name(cell: dict) -> str:
+    """What a reader calls a run: model/dataset/variant/value/seed, e.g. `pcl/dsprites/noise/value=None/seed=2`."""
+    return f"{cell['model']}/{cell['dataset']}/{cell['variant']}/value={cell['value']}/seed={cell['seed_index']}"
 
 
 def runs_for(suite: str, profile: Profile, cells) -> list[Run]:
@@ -68,30 +85,76 @@ def status(run: Run, results: Path) -> str:
     d = run.directory(results)
     if (d / DONE).exists() and _read_json(d / METRICS).get("metric_settings") == run.metrics.to_dict():
         return "done"
+    if (d / FAILED).exists():
+        return "failed"
     if (d / TRAINED).exists():
         return "trained"
     return "partial" if (d / CHECKPOINT).exists() else "new"
 
 
 def _read_json(path: Path) -> dict:
+    """The object in a JSON file; {} when it is missing or is not a JSON object (a torn or hand-edited file is
+    not trusted: its run is evaluated again)."""
     try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        value = json.loads(Path(path).read_text())
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
         return {}
+    return value if isinstance(value, dict) else {}
 
 
-def execute(run: Run, results: Path, data_root=None, device="cpu", checkpoint_every=1000, progress=False) -> dict:
-    """Train (resuming) unless trained, evaluate, and write metrics.json then DONE. Returns the record.
+def execute(run: Run, results: Path, data_root=None, device="cpu", checkpoint_every=1000, progress=False,
+            retry_failed=False) -> dict:
+    """Train (resuming) unless trained, evaluate, and write metrics.json then DONE. Returns the record; for a run
+    whose training diverges, its description with `failed` (where and why, also written to FAILED).
 
-    Always single-threaded: the thread count can change float reductions, and a run's result must not depend
-    on how many workers ran the grid. Runs, not threads, are the unit of parallelism.
+    The run directory is locked meanwhile. A second runner that reaches the run waits for the lock, says so,
+    and then returns what the first one left (a record or a failure) instead of training the run again.
     """
+    d = run.directory(results)
+    d.mkdir(parents=True, exist_ok=True)
+    with _locked(d, run.name):
+        state = status(run, results)
+        if state == "done":
+            return _read_json(d / METRICS)
+        if state == "failed" and not retry_failed:
+            return _failure(run, results)
+        (d / FAILED).unlink(missing_ok=True)
+        try:
+            return _train_and_evaluate(run, d, data_root, device, checkpoint_every, progress)
+        except TrainingDiverged as e:
+            # The step and term let the plan and report say where; older errors carried only the message.
+            failure = {"step": getattr(e, "step", None), "term": getattr(e, "term", None), "message": str(e)}
+            atomic_write_text(d / FAILED, json.dumps(failure, indent=2))
+            return _failure(run, results)
+
+
+def _failure(run: Run, results: Path) -> dict:
+    return {**run.describe(), "failed": _read_json(run.directory(results) / FAILED)}
+
+
+@contextmanager
+def _locked(directory: Path, name: str):
+    # filelock takes an flock(2), which the kernel drops when its holder dies, even by SIGKILL: a killed
+    # runner never leaves a lock behind that would block the rerun.
+    lock = FileLock(directory / LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        tqdm.write(f"{name}: another process is executing this run; waiting for it")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _train_and_evaluate(run: Run, d: Path, data_root, device, checkpoint_every: int, progress: bool) -> dict:
+    """Always single-threaded: the thread count can change float reductions, and a run's result must not depend
+    on how many workers ran the grid. Runs, not threads, are the unit of parallelism."""
     import torch
     from bench.data import get
     torch.set_num_threads(1)
     os.environ["BENCH_THREADS"] = "1"
-    d = run.directory(results)
-    d.mkdir(parents=True, exist_ok=True)
     atomic_write_text(d / CONFIG, json.dumps(run.describe(), indent=2))
     data = get(run.config.dataset, run.config.variant, data_root)
     start = time.perf_counter()
@@ -109,27 +172,52 @@ def execute(run: Run, results: Path, data_root=None, device="cpu", checkpoint_ev
     return record
 
 
-def _local(todo: list[Run], results, data_root, device, jobs: int, scheduler=None):
+def _local(task, todo: list[Run], jobs: int, scheduler=None):
     if jobs == 1:
-        yield from (execute(r, results, data_root, device) for r in todo)
+        yield from map(task, todo)
         return
     # Two single-threaded workers beat one two-threaded process here (bench benchmark train).
-    tasks = (delayed(execute)(r, results, data_root, device) for r in todo)
+    tasks = (delayed(_in_worker)(os.getpid(), task, r) for r in todo)
     yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks)
 
 
-def _dask(todo: list[Run], results, data_root, device, jobs: int, scheduler=None):
+def _in_worker(runner: int, task, run: Run) -> dict:
+    _exit_with(runner)
+    return task(run)
+
+
+@functools.cache  # one watchdog per worker process
+def _exit_with(runner: int):
+    """End this worker process within half a second of its runner's death.
+
+    A loky worker notices a dead parent only between tasks, so after a SIGKILL of `bench run` it went on training
+    and writing, beside the runs a prompt rerun started. Polling getppid() for the reparenting is Linux's
+    PR_SET_PDEATHSIG without its trap (that signal follows the *thread* that spawned the worker, and loky
+    spawns from a manager thread), and works on every POSIX system. Exiting mid-step is safe: checkpoints and
+    records are written by atomic rename, and the run's lock dies with the process.
+    """
+    def watch():
+        while os.getppid() == runner:
+            time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, name="exit-with-runner", daemon=True).start()
+
+
+def _dask(task, todo: list[Run], jobs: int, scheduler=None):
     """On an existing dask.distributed cluster; its workers must see the results and data roots (shared disk)."""
-    from bench.errors import UserError
     try:
         from distributed import Client, as_completed
     except ImportError:
         raise UserError("--backend dask needs dask.distributed: pip install -e '.[dask]'") from None
     if not scheduler:
         raise UserError("--backend dask needs --scheduler ADDRESS of a running scheduler, e.g. tcp://host:8786")
-    root = Path(data_root).resolve() if data_root else Path(os.environ.get("BENCH_DATA_ROOT", "datasets")).resolve()
-    with Client(scheduler) as client:
-        futures = [client.submit(execute, r, Path(results).resolve(), root, device, pure=False) for r in todo]
+    try:
+        client = Client(scheduler)
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot use the dask scheduler {scheduler!r} ({e}); give the address of a running "
+                        "scheduler, e.g. tcp://host:8786") from None
+    with client:
+        futures = [client.submit(task, r, pure=False) for r in todo]
         for future in as_completed(futures):
             yield future.result()
 
@@ -138,40 +226,73 @@ BACKENDS = {"local": _local, "dask": _dask}
 
 
 def execute_all(runs: list[Run], results: Path, data_root=None, device="cpu", jobs: int = 1,
-                desc: str = "runs", backend: str = "local", scheduler=None, ledger: Path | None = None) -> list[dict]:
-    """Execute every run that is not done, with a progress bar over runs; add each record to `ledger`."""
-    from bench.errors import lookup
+                desc: str = "runs", backend: str = "local", scheduler=None, ledger: Path | None = None,
+                checkpoint_every: int = 1000, retry_failed: bool = False) -> list[dict]:
+    """Execute every run that is not done, nor failed unless `retry_failed`, with a progress bar over runs; add
+    each record to `ledger`. Returns the records; a run whose training diverges is said and left out."""
+    from bench.data import data_root as resolve_root
     execute_on = lookup(BACKENDS, backend, "backend")
-    todo = [r for r in runs if status(r, results) != "done"]
+    skipped = {"done"} if retry_failed else {"done", "failed"}
+    todo = [r for r in runs if status(r, results) not in skipped]
+    # Absolute paths, so that workers elsewhere (a dask cluster on a shared disk) find the same folders.
+    task = functools.partial(execute, results=Path(results).resolve(), data_root=resolve_root(data_root).resolve(),
+                             device=device, checkpoint_every=checkpoint_every, retry_failed=retry_failed)
     records = []
     with tqdm(total=len(todo), desc=desc, unit="run") as bar:
-        for record in execute_on(todo, results, data_root, device, jobs, scheduler):
+        for record in execute_on(task, todo, jobs, scheduler):
+            bar.update(1)
+            if "failed" in record:
+                bar.write(f"{run_name(record['cell'])} FAILED: {record['failed']['message']} (kept in "
+                          f"runs/{record['run_id']}/{FAILED}; `bench run --retry-failed` trains it again)")
+                continue
             records.append(record)
             if ledger:
                 add_to_ledger(ledger, record)
-            bar.update(1)
     return records
 
 
+class MissingCheckpoint(UserError):
+    """A finished run whose checkpoint is gone: its model could be shown only by training it again."""
+
+
 def load_model(record: dict, results: Path, data_root=None):
-    """The trained model of a record, from its run directory's final checkpoint, with its dataset."""
+    """The trained model of a record, with its dataset: built from the record's config and given its run's final
+    checkpoint. Never trained: a report must show the models it measured, and a model trained again (in another
+    process, with another thread count or code) need not be one of them. MissingCheckpoint if it is gone."""
+    import torch
     from bench.data import get
     from bench.models import MODELS
+    from bench.train import Trainer
+    path = Path(results) / "runs" / record["run_id"] / CHECKPOINT
+    if not path.exists():
+        raise MissingCheckpoint(f"{run_name(record['cell'])}: its checkpoint {path} is missing")
     c = dict(record["config"])
     c["model_config"] = MODELS[c["model"]].Config(**(c["model_config"] or {}))
-    config = TrainConfig(**c)
-    data = get(config.dataset, config.variant, data_root)
-    trainer = train(config, data, Path(results) / "runs" / record["run_id"], progress=False)
-    return trainer.model, data
+    data = get(c["dataset"], c["variant"], data_root)
+    trainer = Trainer.new(TrainConfig(**c).resolved(data.num_factors), data.observation_shape, "cpu")
+    trainer.load(torch.load(path, map_location="cpu", weights_only=True))
+    return trainer.model.eval(), data
 
 
 def load_records(runs: list[Run], results: Path) -> list[dict]:
     return [_read_json(r.directory(results) / METRICS) for r in runs if status(r, results) == "done"]
 
 
+def planned_runs(suite: str, profile: Profile, results: Path) -> list[Run]:
+    """A profile's runs as far as they are known: the line search, then the variants at the values fixed in
+    advance or chosen from the finished line search."""
+    search = runs_for(suite, profile, search_cells(profile))
+    return search + _variant_runs(suite, profile, chosen_values(profile, load_records(search, results)))
+
+
+def failed_runs(suite: str, profile: Profile, results: Path) -> list[dict]:
+    """The plan's runs whose training diverged, each described with `failed`: the step, term and message."""
+    return [_failure(r, results) for r in planned_runs(suite, profile, results) if status(r, results) == "failed"]
+
+
 def choose_values(records: list[dict]) -> dict[tuple[str, str], dict]:
     """Per (model, dataset): the line-search value with the best mean MIG among runs that are not over-pruned
-    (PAPER.md). If every value over-prunes, the best of all is taken and the choice says so."""
+    (docs/paper.md). If every value over-prunes, the best of all is taken and the choice says so."""
     by_pair: dict[tuple[str, str], dict] = {}
     for r in records:
         key = (r["cell"]["model"], r["cell"]["dataset"])
@@ -266,7 +387,6 @@ def _prepare_variant(dataset: str, variant: str, data_root):
 
 def _check_names(profile: Profile):
     from bench.data import DATASETS, VARIANTS
-    from bench.errors import lookup
     from bench.models import MODELS
     for name in profile.datasets:
         lookup(DATASETS, name, "dataset")
@@ -293,9 +413,10 @@ def _save_choices(path: Path, choices: dict):
 
 def run_suite(suite: str, profile: Profile, results: Path, data_root=None, device="cpu", jobs: int = 1,
               dry_run: bool = False, say=print, backend: str = "local", scheduler=None,
-              ledger: Path | None = None) -> list[dict]:
+              ledger: Path | None = None, checkpoint_every: int = 1000, retry_failed: bool = False) -> list[dict]:
     """Print the plan, then run the line search and the variants; the same call continues an interrupted one.
-    With a `ledger`, its committed records count as done, and each finished run is added to it."""
+    With a `ledger`, its committed records count as done, and each finished run is added to it. Runs that
+    diverged stay failed unless `retry_failed`."""
     _check_names(profile)
     if ledger:
         restore(read_ledger(ledger), results)
@@ -304,11 +425,12 @@ def run_suite(suite: str, profile: Profile, results: Path, data_root=None, devic
     if dry_run:
         return []
     prepare_data(profile, data_root, jobs)
-    execute_all(search, results, data_root, device, jobs, "line search", backend, scheduler, ledger)
+    execution = {"checkpoint_every": checkpoint_every, "retry_failed": retry_failed}
+    execute_all(search, results, data_root, device, jobs, "line search", backend, scheduler, ledger, **execution)
     if not profile.fixed_values:
         _save_choices(line_search_path(results, suite, profile.name), choose_values(load_records(search, results)))
     execute_all(_variant_runs(suite, profile, chosen_values(profile, load_records(search, results))), results,
-                data_root, device, jobs, "variants", backend, scheduler, ledger)
+                data_root, device, jobs, "variants", backend, scheduler, ledger, **execution)
     return suite_records(suite, profile, results)
 
 
@@ -339,8 +461,7 @@ def suite_records(suite: str, profile: Profile, results: Path) -> list[dict]:
     """The finished runs of a profile's plan: its line search, then the variants at the values chosen from it.
     Runs that an earlier, larger grid left in the results root (more seeds, other values) are not among them,
     so a report chooses from the same runs as `bench run` did."""
-    search = load_records(runs_for(suite, profile, search_cells(profile)), results)
-    return search + load_records(_variant_runs(suite, profile, chosen_values(profile, search)), results)
+    return load_records(planned_runs(suite, profile, results), results)
 
 
 def _variant_runs(suite: str, profile: Profile, values: dict) -> list[Run]:

@@ -4,13 +4,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
+import torch
+from filelock import FileLock
 
 from bench.metrics import MetricSettings
-from bench.runner import (CHECKPOINT, DONE, METRICS, choose_values, estimate_seconds, execute, load_records,
-                          measured_seconds, plan, run_id, run_suite, runs_for, status, suite_records)
+from bench.report import build_report
+from bench.report.build import median_models
+from bench.runner import (CHECKPOINT, DONE, LOCK, METRICS, TRAINED, choose_values, estimate_seconds, execute,
+                          failed_runs, load_records, measured_seconds, plan, run_id, run_suite, runs_for, status,
+                          suite_records)
 from bench.suites import Profile, fixed, product, search_cells, sweep, train_config, variant_cells
 from bench.train import TrainConfig
 from bench.models.beta_vae import Config as BetaConfig
@@ -135,26 +141,139 @@ import sys
 from bench.runner import run_suite
 from tests.test_runner import TINY
 import dataclasses
-profile = dataclasses.replace(TINY, steps=int(sys.argv[3]), seeds=2)
-run_suite("s", profile, sys.argv[1], sys.argv[2], jobs=1, say=lambda *_: None)
+profile = dataclasses.replace(TINY, steps=int(sys.argv[3]))
+run_suite("s", profile, sys.argv[1], sys.argv[2], jobs=1, checkpoint_every=int(sys.argv[4]), say=lambda *_: None)
 """
 
 
-def test_grid_killed_mid_way_resumes_to_the_same_records(tmp_path):
+def test_grid_killed_inside_a_run_resumes_to_the_same_records(tmp_path):
+    steps, every = 40, 10
+
     def start(results):
-        return subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(results), str(tmp_path / "data"), "30"],
-                                cwd=os.getcwd())
-    assert start(tmp_path / "whole").wait() == 0
-    victim = start(tmp_path / "resumed")
+        return subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(results), str(tmp_path / "data"), str(steps),
+                                 str(every)], cwd=os.getcwd())
+    run_suite("s", dataclasses.replace(TINY, steps=steps), tmp_path / "whole", tmp_path / "data", say=lambda *_: None)
+    victim, runs = start(tmp_path / "resumed"), tmp_path / "resumed" / "runs"
+    inside = lambda: [d for d in runs.glob("*") if (d / CHECKPOINT).exists() and not (d / TRAINED).exists()]  # noqa
     deadline = time.time() + 120
-    while not list((tmp_path / "resumed").glob("runs/*/" + DONE)):
+    # Killed once a run is done and the next has checkpointed part of the way, so the rerun resumes inside it.
+    while not (list(runs.glob("*/" + DONE)) and inside()):
         assert victim.poll() is None and time.time() < deadline
-        time.sleep(0.05)
+        time.sleep(0.01)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
+    [partial] = inside()
+    assert 0 < torch.load(partial / CHECKPOINT, weights_only=True)["step"] < steps
     assert start(tmp_path / "resumed").wait() == 0
     read = lambda root: {p.parent.name: json.loads(p.read_text())["metrics"] for p in root.glob("runs/*/" + METRICS)}  # noqa: E731
-    assert read(tmp_path / "resumed") == read(tmp_path / "whole") and len(read(tmp_path / "whole")) == 8
+    assert read(tmp_path / "resumed") == read(tmp_path / "whole") and len(read(tmp_path / "whole")) == 4
+
+
+WORKERS_SCRIPT = """
+import sys
+import dataclasses
+from bench.runner import execute_all, runs_for
+from bench.suites import search_cells
+from tests.test_runner import TINY
+profile = dataclasses.replace(TINY, steps=100_000)
+execute_all(runs_for("s", profile, search_cells(profile)), sys.argv[1], sys.argv[2], jobs=2, checkpoint_every=5)
+"""
+
+
+def test_workers_stop_when_their_runner_is_killed(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    runner = subprocess.Popen([sys.executable, "-c", WORKERS_SCRIPT, str(tmp_path), str(tmp_path / "data")],
+                              cwd=os.getcwd())
+    deadline = time.time() + 120
+    while len(list(tmp_path.glob("runs/*/" + CHECKPOINT))) < 2:  # both workers are training
+        assert runner.poll() is None and time.time() < deadline
+        time.sleep(0.05)
+    workers = psutil.Process(runner.pid).children(recursive=True)
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait()
+    try:
+        assert workers and psutil.wait_procs(workers, timeout=5)[1] == []  # none left alive
+    finally:
+        for worker in workers:
+            if worker.is_running():
+                worker.kill()
+    for lock in tmp_path.glob("runs/*/" + LOCK):  # and no run is held: a rerun trains them at once
+        FileLock(lock).acquire(timeout=0).lock.release()
+
+
+HOLD_SCRIPT = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_run_held_by_another_process_waits_for_it(tmp_path, capsys):
+    run = runs_for("s", TINY, search_cells(TINY))[1]
+    d = run.directory(tmp_path)
+    d.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_SCRIPT, str(d / LOCK)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    waiting = threading.Thread(target=execute, args=(run, tmp_path), kwargs={"data_root": tmp_path / "data"})
+    waiting.start()
+    waiting.join(1.5)
+    assert waiting.is_alive() and not (d / CHECKPOINT).exists()  # waits, and does not train beside the holder
+    holder.kill()  # the kernel drops a killed holder's lock
+    holder.wait()
+    waiting.join(60)
+    assert status(run, tmp_path) == "done"
+    assert f"{run.name}: another process is executing this run; waiting for it" in capsys.readouterr().out
+
+
+def test_a_diverging_run_is_recorded_failed_and_the_grid_goes_on(tmp_path, monkeypatch):
+    from bench import train
+    real_fit, trained = train.fit, []
+
+    def nan_batches_for_pcl(trainer, draw, *args, **kwargs):
+        trained.append(trainer.config.model)
+        poisoned = (lambda: draw() * float("nan")) if trainer.config.model == "pcl" else draw  # noqa: E731
+        return real_fit(trainer, poisoned, *args, **kwargs)
+    monkeypatch.setattr(train, "fit", nan_batches_for_pcl)
+    records = run_suite("s", TINY, tmp_path, tmp_path / "data", say=lambda *_: None)
+    assert sorted((r["cell"]["model"], r["cell"]["variant"]) for r in records) == [("beta_vae", "noise"),
+                                                                                     ("beta_vae", "original")]
+    [failed] = failed_runs("s", TINY, tmp_path)
+    assert failed["cell"]["model"] == "pcl" and (failed["failed"]["step"], failed["failed"]["term"]) == (1, "logistic")
+    assert json.loads((tmp_path / "runs" / failed["run_id"] / "FAILED").read_text()) == failed["failed"]
+    said, trained[:] = [], []
+    run_suite("s", TINY, tmp_path, tmp_path / "data", say=said.append)
+    assert trained == [] and "line search 2 (1 done, 1 failed)" in said[0]  # not retried silently
+    index = build_report(records, tmp_path / "report", failed=failed_runs("s", TINY, tmp_path)).read_text()
+    assert "## Failed runs" in index and "pcl/dsprites_small/original/value=None/seed=0" in index
+    monkeypatch.setattr(train, "fit", real_fit)
+    assert len(run_suite("s", TINY, tmp_path, tmp_path / "data", say=lambda *_: None, retry_failed=True)) == 4
+    assert failed_runs("s", TINY, tmp_path) == []
+
+
+def test_the_report_loads_checkpoints_and_never_trains(tmp_path):
+    run = next(r for r in runs_for("s", TINY, search_cells(TINY)) if r.config.model == "beta_vae")
+    record = execute(run, tmp_path, data_root=tmp_path / "data")
+    checkpoint = run.directory(tmp_path) / CHECKPOINT
+    stamp = checkpoint.stat().st_mtime_ns
+    [(model, _)] = median_models([record], tmp_path, tmp_path / "data").values()
+    saved = torch.load(checkpoint, weights_only=True)["model"]
+    assert all(torch.equal(value, saved[key]) for key, value in model.state_dict().items())
+    checkpoint.unlink()
+    said = []
+    assert median_models([record], tmp_path, tmp_path / "data", say=said.append) == {}
+    assert not checkpoint.exists() and checkpoint.parent.stat().st_mtime_ns >= stamp
+    assert said == [f"no traversal for dsprites_small-beta_vae-original: {run.name}: its checkpoint {checkpoint} "
+                    "is missing"]
+
+
+def test_a_metrics_file_that_is_not_an_object_is_evaluated_again(tmp_path):
+    run = runs_for("s", TINY, search_cells(TINY))[1]
+    execute(run, tmp_path, data_root=tmp_path / "data")
+    (run.directory(tmp_path) / METRICS).write_text("[1, 2]")
+    assert status(run, tmp_path) == "trained" and load_records([run], tmp_path) == []
 
 
 def test_dask_backend_on_a_real_local_cluster_equals_a_local_run(tmp_path):

@@ -1,7 +1,7 @@
 """`bench experiment mig-vs-steps`: how a model's MIG grows with training steps, seed by seed.
 
 The question it answers: at what budget does a model clearly disentangle a dataset on this machine? The quick
-profile's setting is chosen from it (SPIKE.md: full dSprites at the paper's scale is not there after 4k steps).
+profile's setting is chosen from it (docs/paper.md: full dSprites at the paper's scale is not there after 4k steps).
 """
 
 import dataclasses
@@ -67,5 +67,8 @@ def parse_overrides(items, model: str) -> dict:
         key, _, value = item.partition("=")
         if key not in fields:
             raise UserError(f"{model} has no setting {key!r}; choose one of: {', '.join(fields) or '(none)'}")
-        overrides[key] = float(value)
+        try:
+            overrides[key] = float(value)
+        except ValueError:
+            raise UserError(f"--set {item}: {value!r} is not a number; write e.g. --set {key}=4") from None
     return overrides

@@ -6,7 +6,7 @@ import pandas as pd
 
 from bench.report import paired, plots, provenance, tables, verdicts
 from bench.report.records import to_frame, write_jsonl
-from bench.runner import choose_values
+from bench.runner import choose_values, run_name
 
 PCL_NOTE = "PCL has no decoder: it has no reconstruction and no traversal."
 
@@ -21,20 +21,28 @@ def line_search_table(choices: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["dataset", "model"])
 
 
-def median_models(records: list[dict], results: Path, data_root=None) -> dict:
-    """The median-MIG run of each dataset x model x variant that has a decoder, loaded for traversals."""
+def median_models(records: list[dict], results: Path, data_root=None, say=print) -> dict:
+    """The median-MIG run of each dataset x model x variant that has a decoder, loaded for traversals. A run
+    whose checkpoint is missing is named and left out: the report never trains."""
     from bench.models import MODELS
-    from bench.runner import load_model
+    from bench.runner import MissingCheckpoint, load_model
     groups: dict[tuple, list] = {}
     for r in records:
         if MODELS[r["cell"]["model"]].has_decoder:
             groups.setdefault((r["cell"]["dataset"], r["cell"]["model"], r["cell"]["variant"]), []).append(r)
-    return {f"{d}-{m}-{v}": load_model(sorted(rs, key=lambda r: r["metrics"]["mig"])[len(rs) // 2], results, data_root)
-            for (d, m, v), rs in sorted(groups.items())}
+    models = {}
+    for (d, m, v), rs in sorted(groups.items()):
+        try:
+            models[f"{d}-{m}-{v}"] = load_model(sorted(rs, key=lambda r: r["metrics"]["mig"])[len(rs) // 2],
+                                                results, data_root)
+        except MissingCheckpoint as e:
+            say(f"no traversal for {d}-{m}-{v}: {e}")
+    return models
 
 
-def build_report(records: list[dict], out: Path, models_for_traversal=None) -> Path:
-    """Write records.jsonl, tables (md/tex/csv), plots (png/pdf), verdicts and index.md under `out`."""
+def build_report(records: list[dict], out: Path, models_for_traversal=None, failed=()) -> Path:
+    """Write records.jsonl, tables (md/tex/csv), plots (png/pdf), verdicts and index.md under `out`; `failed`
+    (runner.failed_runs) are named in a section of their own."""
     out = Path(out)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "plots").mkdir(parents=True, exist_ok=True)
@@ -47,6 +55,8 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None) -> P
     at = "at each model's pre-registered value" if family else "at each model's chosen value"
     stats = tables.summary(chosen)
     sections = [_header(records, frame, family is not None)]
+    if failed:
+        sections.append(_failed_runs(failed))
     sections.append(verdicts.section(chosen, family, out / "tables"))
     if family:
         sections.append(_by_build(chosen, family.metric, out))
@@ -67,6 +77,14 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None) -> P
     sections.append(_plots(frame, beside, out, models_for_traversal))
     (out / "index.md").write_text("\n".join(sections))
     return out / "index.md"
+
+
+def _failed_runs(failed: list[dict]) -> str:
+    rows = "".join(f"| {run_name(f['cell'])} | {f['failed'].get('step')} | {f['failed'].get('term')} | "
+                   f"{f['run_id']} |\n" for f in failed)
+    return (f"## Failed runs\n\n{len(failed)} runs diverged (a loss became non-finite) and are in no table or "
+            "verdict; `bench run --retry-failed` trains them again.\n\n| run | step | term | run id |\n"
+            "|---|---|---|---|\n" + rows)
 
 
 def _by_build(runs, metric: str, out: Path) -> str:
@@ -91,7 +109,7 @@ def _header(records, frame, confirmatory: bool) -> str:
             f"Metric settings: {settings}.\n\n{provenance.versions_line(records)}\n\n"
             f"Trained on: {', '.join(devices)}. "
             f"{_compute(records)}\n\n"
-            f"Paper numbers are a third-party transcription of Table 1 (see `../shared/reference/PAPER.md`).\n")
+            f"Paper numbers are a third-party transcription of Table 1 (see `docs/paper.md`).\n")
 
 
 def _compute(records) -> str:
