@@ -29,7 +29,9 @@ def _running(pid: int) -> bool:
     return True
 
 
-def atomic_write_bytes(path: Path, data: bytes):
+def atomic_write_bytes(path: Path, data: bytes, previous: Path | None = None):
+    """Write `path` by rename; with `previous`, the file it replaces is kept there. The old file moves only once
+    the new one is on disk, so a kill leaves at most the two renames' moment without `path`."""
     path = Path(path)
     tmp = temp_path(path)
     try:
@@ -37,6 +39,8 @@ def atomic_write_bytes(path: Path, data: bytes):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if previous is not None and path.exists():
+            os.replace(path, previous)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -117,7 +117,7 @@ class Trainer:
         self.step = self.last_checkpoint = state["step"]
 
     def save(self, path: Path):
-        """Write the state with its digest, atomically, after moving the current checkpoint to the previous one."""
+        """Write the state with its digest, atomically, keeping the checkpoint it replaces as the previous one."""
         optimiser_state = [t for o in self.optimizers.values() for s in o.state.values() for t in s.values()]
         for kind, tensors in (("weights", self.model.state_dict().values()), ("optimiser state", optimiser_state)):
             if not _finite(tensors):
@@ -126,9 +126,7 @@ class Trainer:
         state["digest"] = state_digest(state)
         buffer = io.BytesIO()
         torch.save(state, buffer)
-        if path.exists():
-            os.replace(path, path.with_name(PREVIOUS_CHECKPOINT))
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_bytes(path, buffer.getvalue(), previous=path.with_name(PREVIOUS_CHECKPOINT))
         self.last_checkpoint = self.step
 
 
