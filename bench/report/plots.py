@@ -55,11 +55,11 @@ def reconstruction_vs_mig(frame: pd.DataFrame, stem: Path) -> str | None:
 
 
 def ours_vs_paper(beside: pd.DataFrame, stem: Path) -> str:
-    """Per variant of each paper dataset, one row per model: our MIG (mean ± std, coloured by variant) just above
+    """Per dataset x variant, one row per model: our MIG (mean ± std, coloured by variant) just above
     the paper's (open black squares), so every pair reads at once without labels in the plot area."""
     data = beside.dropna(subset=["paper_mean"])
     panels = list(data.groupby(["dataset", "variant"], sort=False))
-    panels.sort(key=lambda kv: (kv[0][0], VARIANT_ORDER.index(kv[0][1]) if kv[0][1] in VARIANT_ORDER else 99))
+    panels.sort(key=lambda kv: (kv[0][0], VARIANT_ORDER.index(kv[0][1])))
     models = sorted(set(data.model))
     columns = max(1, len(panels))
     fig, axes = plt.subplots(1, columns, figsize=(2.4 * columns + 1.0, 0.45 * len(models) + 1.2), sharey=True,
