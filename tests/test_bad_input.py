@@ -177,9 +177,6 @@ def test_the_module_entry_point_prints_one_line(tmp_path):
     assert time.perf_counter() - started < 60
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="bench/data/store.py: ImageStore.manifest() returns a JSON list as it is, and is_valid "
-                          "calls .get on it; it should treat it as no manifest (owned by the data engineer)")
 def test_a_manifest_that_is_not_an_object_is_rebuilt(tmp_path, capsys):
     from bench.data import DATASETS
     from bench.data.sources import base_store

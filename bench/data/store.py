@@ -45,9 +45,10 @@ class ImageStore:
 
     def manifest(self) -> dict | None:
         try:
-            return json.loads((self.directory / MANIFEST).read_text())
+            manifest = json.loads((self.directory / MANIFEST).read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
+        return manifest if isinstance(manifest, dict) else None  # anything else is damage: rebuild
 
     def is_valid(self) -> bool:
         """Cheap check: the manifest matches and the array has the right size."""
@@ -107,8 +108,10 @@ class ImageStore:
         return digest.hexdigest()
 
     def _written_after_manifest(self) -> bool:
-        """A stat instead of a checksum on every open: any write through the file system moves the mtime."""
-        return self.path.stat().st_mtime_ns > (self.directory / MANIFEST).stat().st_mtime_ns
+        """A stat instead of a checksum on every open: any write through the file system moves the mtime. Equal
+        times count as written after: file times advance in clock ticks, so a write in the manifest's own tick
+        leaves them equal."""
+        return self.path.stat().st_mtime_ns >= (self.directory / MANIFEST).stat().st_mtime_ns
 
     def _check_checksum(self):
         if not self.verify():
