@@ -71,7 +71,7 @@ def _selected(name):
 
 
 def cmd_datasets_build(args):
-    from bench.data import VARIANTS, get
+    from bench.variants import VARIANTS, get
     from bench.data.sources import data_root, load_base
     from bench.errors import lookup
     lookup(VARIANTS, args.variant, "variant")
@@ -82,9 +82,9 @@ def cmd_datasets_build(args):
         ds = get(spec.name, args.variant, args.data_root)
         print(f"{spec.name}/{args.variant}: {len(ds)} images ready ({time.perf_counter() - t0:.1f} s)")
         if args.variant == "modified":
-            from bench.manipulation import build_report
+            from bench.manipulation import guarantee_report
             from bench.manipulation.guarantees import format_report
-            print(format_report(build_report(get(spec.name, "original", args.data_root), data_root(args.data_root))))
+            print(format_report(guarantee_report(get(spec.name, "original", args.data_root), data_root(args.data_root))))
 
 
 def cmd_datasets_info(args):
@@ -107,7 +107,7 @@ def cmd_datasets_info(args):
 
 
 def cmd_datasets_show(args):
-    from bench.data import get
+    from bench.variants import get
     from bench.data.show import dataset_figure, save
     writable_file(args.out, "--out")
     ds = get(args.dataset, args.variant, args.data_root)
@@ -116,7 +116,7 @@ def cmd_datasets_show(args):
 
 
 def cmd_datasets_compare(args):
-    from bench.data import VARIANTS, get
+    from bench.variants import VARIANTS, get
     from bench.data.show import save, variants_figure
     writable_file(args.out, "--out")
     variants = {name: get(args.dataset, name, args.data_root) for name in VARIANTS}
@@ -127,7 +127,7 @@ def cmd_datasets_compare(args):
 def cmd_datasets_diagnose(args):
     import json
     from pathlib import Path
-    from bench.data import get
+    from bench.variants import get
     from bench.manipulation import ManipulationConfig
     from bench.manipulation.diagnose import diagnose, format_diagnosis
     if args.out:
@@ -146,7 +146,7 @@ def cmd_benchmark_datasets(args):
 
 
 def cmd_train(args):
-    from bench.data import get
+    from bench.variants import get
     from bench.errors import lookup
     from bench.models import MODELS
     from bench.train import TrainConfig, resolve_device, train

@@ -41,7 +41,7 @@ CONFIG, TRAINED, METRICS, DONE, FAILED, LOCK = "config.json", "TRAINED", "metric
 
 
 def run_id(config: TrainConfig) -> str:
-    from bench.data.variants import identity
+    from bench.variants import identity
     data = identity(config.variant)
     payload = {"schema": SCHEMA_VERSION, **config.to_dict(), **({"data": data} if data else {})}
     payload = json.dumps(payload, sort_keys=True, default=str)
@@ -152,7 +152,7 @@ def _train_and_evaluate(run: Run, d: Path, data_root, device, checkpoint_every: 
     """Always single-threaded: the thread count can change float reductions, and a run's result must not depend
     on how many workers ran the grid. Runs, not threads, are the unit of parallelism."""
     import torch
-    from bench.data import get
+    from bench.variants import get
     torch.set_num_threads(1)
     os.environ["BENCH_THREADS"] = "1"
     atomic_write_text(d / CONFIG, json.dumps(run.describe(), indent=2))
@@ -260,7 +260,7 @@ def load_model(record: dict, results: Path, data_root=None):
     checkpoint. Never trained: a report must show the models it measured, and a model trained again (in another
     process, with another thread count or code) need not be one of them. MissingCheckpoint if it is gone."""
     import torch
-    from bench.data import get
+    from bench.variants import get
     from bench.models import MODELS
     from bench.train import Trainer
     path = Path(results) / "runs" / record["run_id"] / CHECKPOINT
@@ -343,7 +343,7 @@ def estimate_seconds(todo: list[tuple[str, str, int]], measured: dict, data_root
 
 def _steps_per_second(model: str, dataset: str, data_root, device="cpu", steps: int = 3) -> float:
     import torch
-    from bench.data import get
+    from bench.variants import get
     from bench.train import Trainer, batch, resolve_device, train_step
     data = get(dataset, "original", data_root)
     device = resolve_device(str(device))
@@ -366,7 +366,7 @@ def prepare_data(profile: Profile, data_root=None, jobs: int = 1):
     """Build every dataset variant once, before the runs start, so parallel runs never each train a learned
     variant's game. The base images first, here; then the variants (each learned build trains a game) in `jobs`
     single-threaded workers, so a build does not depend on how many ran beside it."""
-    from bench.data import get
+    from bench.variants import get
     for dataset in profile.datasets:
         get(dataset, "original", data_root)
     names = [(d, v) for d in profile.datasets for v in profile.data_variants()]
@@ -374,19 +374,22 @@ def prepare_data(profile: Profile, data_root=None, jobs: int = 1):
     if profile.builds:  # a confirmatory profile's builds must pass their pre-registered acceptance test
         from bench.data import data_root as resolve_root
         from bench.manipulation.acceptance import check_builds
+        from bench.variants import parse_variant
         for dataset in profile.datasets:
-            check_builds(get(dataset, "original", data_root), resolve_root(data_root), profile.data_variants())
+            check_builds(get(dataset, "original", data_root), resolve_root(data_root),
+                         [parse_variant(v) for v in profile.data_variants()])
 
 
 def _prepare_variant(dataset: str, variant: str, data_root):
     import torch
-    from bench.data import get
+    from bench.variants import get
     torch.set_num_threads(1)
     get(dataset, variant, data_root)
 
 
 def _check_names(profile: Profile):
-    from bench.data import DATASETS, VARIANTS
+    from bench.data import DATASETS
+    from bench.variants import VARIANTS
     from bench.models import MODELS
     for name in profile.datasets:
         lookup(DATASETS, name, "dataset")

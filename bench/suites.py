@@ -14,7 +14,7 @@ import dataclasses
 import itertools
 from dataclasses import dataclass
 
-from bench.data.variants import IDENTITIES, variant_name
+from bench.variants import IDENTITIES, variant_name
 from bench.errors import lookup
 from bench.hypotheses import CONFIRM_DSPRITES, Family
 from bench.metrics import MetricSettings

@@ -22,7 +22,7 @@ SMOKE = ["run", "--profile", "smoke", "--jobs", "1"]
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
     """dsprites_small built once, so that no case shows a rendering progress bar on stderr."""
-    from bench.data import get
+    from bench.variants import get
     root = tmp_path_factory.mktemp("data")
     for variant in ("original", "noise"):
         get("dsprites_small", variant, root)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bench import ledger
-from bench.data.variants import identity, parse_variant
+from bench.variants import identity, parse_variant
 from bench.errors import UserError
 from bench.manipulation.acceptance import accepted
 from bench.runner import DONE, Run, restore, run_id, runs_for, status

@@ -8,7 +8,7 @@ from bench.data import dsprites
 from bench.data.sources import load_base
 from bench.errors import UserError
 from bench.manipulation import build as build_module
-from bench.manipulation.build import build_report, load_modified, modified_store, train_manipulation
+from bench.manipulation.build import guarantee_report, load_modified, modified_store, train_manipulation
 from bench.manipulation.diagnose import diagnose, format_diagnosis, gram_summary, off_diagonal_share
 from bench.manipulation.game import ManipulationConfig, perturb, standardise
 from bench.manipulation.guarantees import GuaranteeCheck
@@ -39,8 +39,8 @@ def test_every_image_moves_at_most_eps_and_keeps_its_grid(base, modified):
     assert modified.grid == base.grid and modified.variant == "modified"
 
 
-def test_build_report_holds_the_guarantees(base, root, modified):
-    report = build_report(base, root, CONFIG)
+def test_guarantee_report_holds_the_guarantees(base, root, modified):
+    report = guarantee_report(base, root, CONFIG)
     assert report["violations"] == []
     assert report["images"] == len(base)
     assert report["distinct_modified"] >= report["distinct_original"]
@@ -193,4 +193,4 @@ def test_shapes3d_colour_images_keep_the_guarantees(tiny_shapes3d_spec, tmp_path
     modified = load_modified(base, tmp_path, ManipulationConfig(steps=3, batch_size=8, hidden=8), progress=False)
     index = np.arange(len(base))
     assert (modified.images(index) - base.images(index)).abs().max() <= base.spec.eps == 0.175
-    assert build_report(base, tmp_path, ManipulationConfig(steps=3, batch_size=8, hidden=8))["violations"] == []
+    assert guarantee_report(base, tmp_path, ManipulationConfig(steps=3, batch_size=8, hidden=8))["violations"] == []

@@ -46,7 +46,7 @@ def test_run_hash_is_stable_and_sensitive():
 
 
 def test_a_modified_run_changes_identity_with_the_manipulation(monkeypatch):
-    from bench.data import variants
+    from bench import variants
     from bench.manipulation import ManipulationConfig, identity
     config = TrainConfig("beta_vae", "dsprites", "modified", BetaConfig(8.0), seed=3, steps=100)
     before, original = run_id(config), run_id(dataclasses.replace(config, variant="original"))

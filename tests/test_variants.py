@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from bench.data.sources import load_base
-from bench.data.variants import VARIANTS
+from bench.variants import VARIANTS
 
 
 def test_noise_is_bounded_by_eps_and_clipped(tmp_path, tiny_dsprites_spec):

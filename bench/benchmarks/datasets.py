@@ -12,7 +12,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from bench.benchmarks.report import header, rate, row
-from bench.data import DATASETS, get
+from bench.data import DATASETS
+from bench.variants import get
 from bench.data import dsprites, shapes3d, shapes3d_render
 from bench.data.shapes3d import HUE_FACTORS
 

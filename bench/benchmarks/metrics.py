@@ -74,7 +74,7 @@ def compare(dataset, latents, rng, metrics=COMPARED):
 
 def default_evaluation(data_root=None, steps=200):
     """The suite's default metric set for one (briefly trained) model on dSprites, encoding included."""
-    from bench.data import get
+    from bench.variants import get
     from bench.metrics import evaluate
     from bench.train import TrainConfig, Trainer, batch, train_step
     data = get("dsprites", "original", data_root)

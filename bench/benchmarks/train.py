@@ -64,7 +64,7 @@ def measure(model: str, dataset: str, modes=("ours", "ceiling", "dataloader"), d
             bf16=False, compile_model=False) -> dict:
     """Images/s of each mode in this process: modes interleaved over several rounds, best round kept, so that
     drifts of a shared machine hit every mode alike."""
-    from bench.data import get
+    from bench.variants import get
     from bench.runtime import configure_threads
     configure_threads()
     data = get(dataset, "original", data_root)
@@ -103,7 +103,7 @@ def _in_subprocess(args: dict, threads=2, allocator=True) -> dict:
 
 
 def run(models, dataset, data_root=None, settings=True):
-    from bench.data import get
+    from bench.variants import get
     get(dataset, "original", data_root)  # build the cache outside the timings
     header(f"train on {dataset}: images/s, default settings (2 threads, tuned allocator)")
     for model in models:

@@ -1,11 +1,11 @@
-"""Ground-truth datasets: `get(name, variant, root)` returns a dataset in disentanglement_lib's vocabulary."""
+"""Ground-truth datasets in disentanglement_lib's vocabulary: the registered specs, their cached images and the
+noise control. Nothing here knows of models or training; `bench.variants` adds the learned variants on top."""
 
 from bench.data import dsprites
 from bench.data.dsprites import DSPRITES
-from bench.data.ground_truth import DatasetSpec, GroundTruthData
+from bench.data.ground_truth import DatasetSpec, GroundTruthData, StoredData
 from bench.data.shapes3d import SHAPES3D
 from bench.data.sources import data_root, load_base
-from bench.data.variants import VARIANTS, make_variant, parse_variant
 from bench.errors import lookup
 
 # dsprites_small: the same renderer at 32 x 32 with 8 positions and 4 orientations (4,608 images), for smoke runs.
@@ -24,12 +24,9 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
     DSPRITES, SHAPES3D, DSPRITES_SMALL, DSPRITES_MINI, DSPRITES_ELLIPSE, DSPRITES_HALFY)}
 
 
-def get(name: str, variant: str = "original", root=None) -> GroundTruthData:
-    """Dataset `name` in `variant`, building its image cache under the data root on first use."""
-    spec = lookup(DATASETS, name, "dataset")
-    parse_variant(variant)  # a bad name fails before any rendering
-    root = data_root(root)
-    return make_variant(load_base(spec, root), variant, root)
+def selected(name: str | None = None) -> list[DatasetSpec]:
+    """The spec of dataset `name`, or of every registered dataset when no name is given."""
+    return [lookup(DATASETS, name, "dataset")] if name else list(DATASETS.values())
 
 
-__all__ = ["DATASETS", "VARIANTS", "GroundTruthData", "DatasetSpec", "get", "data_root"]
+__all__ = ["DATASETS", "DatasetSpec", "GroundTruthData", "StoredData", "data_root", "load_base", "selected"]

@@ -11,7 +11,7 @@ from bench.data.ground_truth import DatasetSpec
 from bench.data.grid import FactorGrid
 from bench.data.originals import (check_classes, h5_dataset, load_npz_array, npz_keys, reading, require,
                                   stream_npz_array)
-from bench.parallel import ordered_map
+from bench.data.ordered import ordered_map
 
 ORIGINAL_NPZ = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 ORIGINAL_HDF5 = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5"

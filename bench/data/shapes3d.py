@@ -9,7 +9,7 @@ from bench.data import shapes3d_render as r3d
 from bench.data.ground_truth import DatasetSpec
 from bench.data.grid import FactorGrid
 from bench.data.originals import check_classes, h5_dataset, reading, require
-from bench.parallel import ordered_map
+from bench.data.ordered import ordered_map
 
 ORIGINAL_H5 = "3dshapes.h5"
 FACTOR_VALUES = (np.linspace(0.0, 0.9, 10), np.linspace(0.0, 0.9, 10), np.linspace(0.0, 0.9, 10),

@@ -22,7 +22,7 @@ METRICS = MetricSettings(metrics=("mig", "active_units"))
 def curve(model: str, dataset: str, milestones: tuple[int, ...], seed: int, overrides: dict, data_root=None) -> list:
     """MIG at each milestone of one seeded run (single-threaded, as a grid worker trains)."""
     import torch
-    from bench.data import get
+    from bench.variants import get
     torch.set_num_threads(1)
     data = get(dataset, "original", data_root)
     config = dataclasses.replace(paper_config(model, dataset), **overrides)
@@ -42,7 +42,7 @@ def curve(model: str, dataset: str, milestones: tuple[int, ...], seed: int, over
 
 
 def run(model: str, dataset: str, milestones, seeds: int, jobs: int, overrides: dict, out: Path, data_root=None):
-    from bench.data import get
+    from bench.variants import get
     get(dataset, "original", data_root)  # build once, before the workers
     tasks = (delayed(curve)(model, dataset, tuple(milestones), s, overrides, data_root) for s in range(seeds))
     rows = [row for rows in Parallel(n_jobs=jobs)(tasks) for row in rows]

@@ -18,9 +18,8 @@ import numpy as np
 
 from bench.atomic import atomic_write_text
 from bench.data.ground_truth import GroundTruthData, StoredData
-from bench.data.variants import parse_variant
 from bench.errors import UserError
-from bench.manipulation.build import REPORT, arm_config, load_arm, modified_store
+from bench.manipulation.build import ARMS, REPORT, arm_config, load_arm, modified_store, variant_name
 from bench.manipulation.diagnose import judge, train_references
 from bench.manipulation.game import ManipulationConfig
 from bench.manipulation.rotations import entangling_rotation
@@ -77,14 +76,14 @@ def accepted(gaps: dict) -> bool:
             and min(v if v is not None else -np.inf for v in gaps["learnability"]) > NOISE_CEILING)
 
 
-def check_builds(base: StoredData, root: Path, variants: list[str], acceptance: Acceptance = Acceptance()) -> dict:
-    """Judge every learned build among `variants` once, recording the result in its build report; then refuse,
-    with one line, if a build of the real manipulation failed. Returns {variant: acceptance record}."""
+def check_builds(base: StoredData, root: Path, builds: list[tuple[str, int | None]],
+                 acceptance: Acceptance = Acceptance()) -> dict:
+    """Judge every learned build among `builds` (arm, build) once, recording the result in its build report; then
+    refuse, with one line, if a build of the real manipulation failed. Returns {variant name: acceptance record}."""
     original_references = OriginalReferences(base, acceptance)
     results = {}
-    for variant in variants:
-        arm, build = parse_variant(variant)
-        if arm not in ("modified", "sham"):
+    for arm, build in builds:
+        if arm not in ARMS:
             continue
         config, target = arm_config(arm, build), arm_config("modified", build)
         path = modified_store(base, root, config).directory / REPORT
@@ -95,7 +94,7 @@ def check_builds(base: StoredData, root: Path, variants: list[str], acceptance: 
             report["acceptance"] = {"settings": acceptance.to_dict(), "target": target.mixing, **gaps,
                                     "gated": gated, "passed": accepted(gaps) if gated else None}
             atomic_write_text(path, json.dumps(report, indent=2))
-        results[variant] = report["acceptance"]
+        results[variant_name(arm, build)] = report["acceptance"]
     failed = [v for v, r in results.items() if r["passed"] is False]
     if failed:
         raise UserError(f"{base.name}: {', '.join(failed)} failed the acceptance test (fresh references must prefer "

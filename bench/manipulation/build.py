@@ -14,7 +14,6 @@ from bench.atomic import atomic_write_text
 from bench.data.ground_truth import StoredData
 from bench.data.sources import base_store
 from bench.data.store import ImageStore, cache_key
-from bench.data.variants import variant_name
 from bench.errors import UserError, lookup
 from bench.manipulation.game import ManipulationConfig, ManipulationGame, standardise
 from bench.manipulation.guarantees import GuaranteeCheck
@@ -31,6 +30,11 @@ CHUNK = 4096
 # "entangled" reference that codes by the factors themselves, so m learns a pattern of the same size and
 # smoothness with no target basis: if it hurt the VAEs as much, the targeted structure would not be the cause.
 ARMS = {"modified": {}, "sham": {"mixing": "identity"}}
+BUILD = "@"  # build b of a learned arm is the variant `arm@b` (`modified@2`); plain `modified` is the default build
+
+
+def variant_name(arm: str, build: int | None) -> str:
+    return arm if build is None else f"{arm}{BUILD}{build}"
 
 
 def arm_config(arm: str, build: int | None) -> ManipulationConfig:
@@ -113,6 +117,6 @@ def load_modified(base: StoredData, root: Path, config: ManipulationConfig = Man
     return StoredData(base.spec, name, store.open(), source)
 
 
-def build_report(base: StoredData, root: Path, config: ManipulationConfig = ManipulationConfig()) -> dict:
+def guarantee_report(base: StoredData, root: Path, config: ManipulationConfig = ManipulationConfig()) -> dict:
     """The guarantee report written when the modified images were built."""
     return json.loads((modified_store(base, root, config).directory / REPORT).read_text())

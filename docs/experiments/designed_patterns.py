@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from bench import data
+from bench import variants
 from bench.data.ground_truth import StoredData
 from bench.experiments.manipulation_check import METRICS
 from bench.manipulation.diagnose import judge, train_references
@@ -92,7 +92,7 @@ def main():
     parser.add_argument("--steps", type=int, help="default: 3000 reference steps, 5000 beta-VAE steps")
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()
-    base = data.get(args.dataset)
+    base = variants.get(args.dataset)
     if args.judge == "references":
         references(base, args.patterns, args.direction, args.steps or 3000, args.mixing)
     else:

@@ -1,4 +1,4 @@
-"""Ordered parallel map with bounded look-ahead, for producers whose results are written in order."""
+"""Ordered parallel map with bounded look-ahead, for the renderers, whose chunks are written in order."""
 
 import os
 from collections import deque
