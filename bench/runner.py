@@ -269,7 +269,7 @@ def load_model(record: dict, results: Path, data_root=None):
     c = dict(record["config"])
     c["model_config"] = MODELS[c["model"]].Config(**(c["model_config"] or {}))
     data = get(c["dataset"], c["variant"], data_root)
-    trainer = Trainer.new(TrainConfig(**c).resolved(data.num_factors), data.observation_shape, "cpu")
+    trainer = Trainer.new(TrainConfig(**c).resolved(data), data.observation_shape, "cpu")
     trainer.load(torch.load(path, map_location="cpu", weights_only=True))
     return trainer.model.eval(), data
 
@@ -350,7 +350,7 @@ def _steps_per_second(model: str, dataset: str, data_root, device="cpu", steps: 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as a worker runs
     try:
-        trainer = Trainer.new(TrainConfig(model, dataset).resolved(data.num_factors), data.observation_shape, device)
+        trainer = Trainer.new(TrainConfig(model, dataset).resolved(data), data.observation_shape, device)
         train_step(trainer, batch(data, trainer.model, 64, trainer.data_rng))
         start = time.perf_counter()
         for _ in range(steps):

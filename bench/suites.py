@@ -15,6 +15,7 @@ import itertools
 from dataclasses import dataclass
 
 from bench.variants import IDENTITIES, variant_name
+from bench.data import DATASETS
 from bench.errors import lookup
 from bench.hypotheses import CONFIRM_DSPRITES, Family
 from bench.metrics import MetricSettings
@@ -83,11 +84,16 @@ class Profile:
         return self.variants if self.fixed_values else self.variants[1:]
 
 
+def model_config(model: str, dataset: str):
+    """Model `model`'s paper setting for the paper's dataset that `dataset` stands for."""
+    return paper_config(model, lookup(DATASETS, dataset, "dataset").stands_for())
+
+
 def line_search_values(model: str, dataset: str, multipliers) -> list[float | None]:
     cls = lookup(MODELS, model, "model")
     if cls.regulariser is None:
         return [None]
-    paper = getattr(paper_config(model, dataset), cls.regulariser)
+    paper = getattr(model_config(model, dataset), cls.regulariser)
     return [paper * m for m in multipliers]
 
 
@@ -131,7 +137,7 @@ def run_seed(suite: str, profile: Profile, cell: Cell) -> int:
 
 
 def train_config(suite: str, profile: Profile, cell: Cell) -> TrainConfig:
-    config = paper_config(cell.model, cell.dataset)
+    config = model_config(cell.model, cell.dataset)
     if cell.value is not None:
         config = dataclasses.replace(config, **{MODELS[cell.model].regulariser: cell.value})
     return TrainConfig(cell.model, cell.dataset, variant_name(cell.variant, cell.build), config,

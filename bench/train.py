@@ -44,9 +44,10 @@ class TrainConfig:
     lr: float = 1e-4
     latent_dim: int | None = None  # None means the dataset's number of factors
 
-    def resolved(self, num_factors: int) -> "TrainConfig":
-        config = self.model_config or models.paper_config(self.model, self.dataset)
-        return dataclasses.replace(self, model_config=config, latent_dim=self.latent_dim or num_factors)
+    def resolved(self, data: GroundTruthData) -> "TrainConfig":
+        """With the paper's model config for the dataset `data` stands for, and a latent per factor, where unset."""
+        config = self.model_config or models.paper_config(self.model, data.spec.stands_for())
+        return dataclasses.replace(self, model_config=config, latent_dim=self.latent_dim or data.num_factors)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -256,7 +257,7 @@ def train(config: TrainConfig, data: GroundTruthData, run_dir: Path, *, device="
           progress=True) -> Trainer:
     """Train to `config.steps`, resuming from `run_dir/checkpoint.pt` when it exists."""
     device = resolve_device(str(device))
-    config = config.resolved(data.num_factors)
+    config = config.resolved(data)
     trainer = Trainer.new(config, data.observation_shape, device)
     draw = lambda: batch(data, trainer.model, config.batch_size, trainer.data_rng).to(device)  # noqa: E731
     return fit(trainer, draw, run_dir, device=device, checkpoint_every=checkpoint_every, progress=progress,

@@ -94,7 +94,7 @@ def test_evaluation_passes_codes_as_float32(small_dsprites):
     from bench.metrics import MetricSettings
     from bench.metrics.evaluate import Evaluation
     from bench.train import TrainConfig, Trainer
-    config = TrainConfig("beta_vae", "dsprites").resolved(small_dsprites.num_factors)
+    config = TrainConfig("beta_vae", "dsprites").resolved(small_dsprites)
     model = Trainer.new(config, small_dsprites.observation_shape, "cpu").model
     ev = Evaluation(model, small_dsprites, MetricSettings(num_train=40, num_test=20))
     assert ev.train.dtype == np.float32 and ev.test.dtype == np.float32

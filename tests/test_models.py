@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from bench.models import MODELS, build, paper_config
+from bench.data import DATASETS
+from bench.errors import UserError
+from bench.models import MODELS, Model, build, paper_config, registry
+from bench.models.beta_vae import Config as BetaConfig
 from bench.models.factor_vae import shuffle_dims
 from bench.models.nets import Decoder, Encoder
 from bench.train import Trainer, TrainConfig, batch, train_step
@@ -37,9 +40,32 @@ def test_paper_values_are_the_defaults():
     assert [m.out_features for m in hidden] == [1000] * 6 + [2]
 
 
+def test_a_model_missing_part_of_its_contract_fails_at_registration():
+    class Incomplete(Model):
+        Config = BetaConfig
+        PAPER_VALUES = {"dsprites": BetaConfig()}
+
+    with pytest.raises(TypeError, match="regulariser"):
+        registry({"incomplete": Incomplete})
+    Incomplete.regulariser = "gamma"  # not a field of its Config
+    with pytest.raises(TypeError, match="gamma"):
+        registry({"incomplete": Incomplete})
+
+
+def test_a_miniature_reads_the_paper_values_of_the_dataset_it_stands_for():
+    from bench.suites import model_config
+    assert model_config("beta_vae", "dsprites_halfy") == paper_config("beta_vae", "dsprites")
+    assert model_config("factor_vae", "shapes3d") == paper_config("factor_vae", "shapes3d")
+    orphan = dataclasses.replace(DATASETS["dsprites_halfy"], name="orphan", paper_dataset="")
+    with pytest.raises(UserError, match="orphan stands for none of the paper's datasets"):
+        orphan.stands_for()
+    with pytest.raises(UserError, match="mnist"):
+        paper_config("beta_vae", "mnist")
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_a_few_steps_reduce_the_loss(name, small_dsprites):
-    config = TrainConfig(name, "dsprites", steps=40, batch_size=32, lr=1e-3).resolved(small_dsprites.num_factors)
+    config = TrainConfig(name, "dsprites", steps=40, batch_size=32, lr=1e-3).resolved(small_dsprites)
     trainer = Trainer.new(config, small_dsprites.observation_shape, "cpu")
     main = "logistic" if name == "pcl" else "recon"
     eval_rng = np.random.default_rng(1)

@@ -84,7 +84,7 @@ def test_divergence_before_the_first_checkpoint_names_none(tmp_path, small_dspri
 
 def _fit_with_nan_gradient_at(step, run_dir, data, checkpoint_every=3):
     """A finite loss whose gradient turns NaN at `step` (as an overflow inside the backward pass would)."""
-    config = TrainConfig("beta_vae", "dsprites", steps=20, batch_size=8).resolved(data.num_factors)
+    config = TrainConfig("beta_vae", "dsprites", steps=20, batch_size=8).resolved(data)
     trainer = Trainer.new(config, data.observation_shape, "cpu")
     first = next(trainer.model.parameters())
     first.register_hook(lambda g: g * float("nan") if trainer.step + 1 == step else g)
@@ -180,7 +180,7 @@ def test_checkpoint_without_a_digest_from_before_digests_is_resumed(tmp_path, sm
 
 
 def test_cuda_generator_states_are_saved_and_restored(small_dsprites, monkeypatch):
-    config = TrainConfig("ae", "dsprites", steps=2, batch_size=8).resolved(small_dsprites.num_factors)
+    config = TrainConfig("ae", "dsprites", steps=2, batch_size=8).resolved(small_dsprites)
     trainer = Trainer.new(config, small_dsprites.observation_shape, "cpu")
     assert "cuda_rng" not in trainer.state() or torch.cuda.is_available()
     restored = []

@@ -78,7 +78,7 @@ def default_evaluation(data_root=None, steps=200):
     from bench.metrics import evaluate
     from bench.train import TrainConfig, Trainer, batch, train_step
     data = get("dsprites", "original", data_root)
-    config = TrainConfig("beta_vae", "dsprites").resolved(data.num_factors)
+    config = TrainConfig("beta_vae", "dsprites").resolved(data)
     trainer = Trainer.new(config, data.observation_shape, "cpu")
     for _ in range(steps):
         train_step(trainer, batch(data, trainer.model, config.batch_size, trainer.data_rng))

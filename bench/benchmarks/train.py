@@ -68,7 +68,7 @@ def measure(model: str, dataset: str, modes=("ours", "ceiling", "dataloader"), d
     from bench.runtime import configure_threads
     configure_threads()
     data = get(dataset, "original", data_root)
-    config = TrainConfig(model, dataset).resolved(data.num_factors)
+    config = TrainConfig(model, dataset).resolved(data)
     trainer = Trainer.new(config, data.observation_shape, "cpu")
     if channels_last:
         trainer.model.to(memory_format=torch.channels_last)

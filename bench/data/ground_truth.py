@@ -10,6 +10,7 @@ import torch
 
 from bench.data.grid import FactorGrid
 from bench.data.pairs import sample_pair_factors
+from bench.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,13 @@ class DatasetSpec:
     factor_values: tuple[np.ndarray, ...] = field(default=(), compare=False)  # for people; classes index them
     fixed_values: dict = field(default_factory=dict, compare=False)  # generative factors held constant
     paper_dataset: str = field(default="", compare=False)  # the paper's dataset it stands for in reports
+
+    def stands_for(self) -> str:
+        """The paper's dataset whose model settings and numbers this one is read against."""
+        if not self.paper_dataset:
+            raise UserError(f"dataset {self.name} stands for none of the paper's datasets, so no model has paper "
+                            "values for it; give its spec a paper_dataset")
+        return self.paper_dataset
 
 
 class GroundTruthData(ABC):

@@ -12,7 +12,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from bench.metrics import MetricSettings, evaluate
-from bench.models import MODELS, paper_config
+from bench.models import MODELS
+from bench.suites import model_config
 from bench.seeding import seed_hash
 from bench.train import Trainer, TrainConfig, batch, train_step
 
@@ -25,9 +26,9 @@ def curve(model: str, dataset: str, milestones: tuple[int, ...], seed: int, over
     from bench.variants import get
     torch.set_num_threads(1)
     data = get(dataset, "original", data_root)
-    config = dataclasses.replace(paper_config(model, dataset), **overrides)
+    config = dataclasses.replace(model_config(model, dataset), **overrides)
     train = TrainConfig(model, dataset, model_config=config, seed=seed_hash("mig-vs-steps", model, dataset, seed),
-                        steps=max(milestones)).resolved(data.num_factors)
+                        steps=max(milestones)).resolved(data)
     trainer = Trainer.new(train, data.observation_shape, "cpu")
     rows, start = [], time.perf_counter()
     for milestone in sorted(milestones):

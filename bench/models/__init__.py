@@ -1,5 +1,7 @@
 """Models: one module per objective, each a registered name with a frozen config of the paper's values."""
 
+import dataclasses
+
 from bench.errors import lookup
 from bench.models.ae import AE
 from bench.models.base import Model, StepLosses
@@ -9,20 +11,37 @@ from bench.models.factor_vae import FactorVAE
 from bench.models.pcl import PCL
 from bench.models.slow_vae import SlowVAE
 
-MODELS: dict[str, type[Model]] = {
+
+def registry(models: dict[str, type[Model]]) -> dict[str, type[Model]]:
+    """`models`, once each class meets the contract of `Model` (its Config, paper values and regulariser); a
+    class that does not fails here, at import, rather than deep inside a suite."""
+    for name, cls in models.items():
+        missing = [part for part in Model.CONTRACT if not hasattr(cls, part)]
+        if missing:
+            raise TypeError(f"model {name!r} ({cls.__name__}) does not declare {', '.join(missing)} (see Model)")
+        if not (dataclasses.is_dataclass(cls.Config) and cls.Config.__dataclass_params__.frozen):
+            raise TypeError(f"model {name!r}: Config must be a frozen dataclass")
+        if not cls.PAPER_VALUES or not all(isinstance(c, cls.Config) for c in cls.PAPER_VALUES.values()):
+            raise TypeError(f"model {name!r}: PAPER_VALUES must give a Config for at least one paper dataset")
+        if cls.regulariser is not None and cls.regulariser not in {f.name for f in dataclasses.fields(cls.Config)}:
+            raise TypeError(f"model {name!r}: its regulariser {cls.regulariser!r} is no field of its Config")
+    return models
+
+
+MODELS = registry({
     "ae": AE, "beta_vae": BetaVAE, "factor_vae": FactorVAE, "beta_tcvae": BetaTCVAE, "slow_vae": SlowVAE,
     "pcl": PCL,
-}
+})
 
 
-def paper_config(name: str, dataset: str):
-    """The paper's setting of model `name` on `dataset`; the config's defaults are the dSprites values."""
-    cls = lookup(MODELS, name, "model")
-    return cls.PAPER_VALUES.get(dataset, cls.Config())
+def paper_config(name: str, paper_dataset: str):
+    """The paper's setting of model `name` on `paper_dataset`, one of the paper's datasets (a miniature reads the
+    values of the dataset it stands for, `DatasetSpec.stands_for`)."""
+    return lookup(lookup(MODELS, name, "model").PAPER_VALUES, paper_dataset, f"paper dataset for {name}")
 
 
 def build(name: str, config, observation_shape, latent_dim: int) -> Model:
     return lookup(MODELS, name, "model")(config, observation_shape, latent_dim)
 
 
-__all__ = ["MODELS", "Model", "StepLosses", "build", "paper_config"]
+__all__ = ["MODELS", "Model", "StepLosses", "build", "paper_config", "registry"]

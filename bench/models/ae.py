@@ -12,7 +12,7 @@ class Config:
 
 class AE(GaussianVAE):
     Config = Config
-    PAPER_VALUES = {}
+    PAPER_VALUES = {"dsprites": Config(), "shapes3d": Config()}  # nothing to set
     regulariser = None
     has_posterior = False
     heads = 1  # the code itself

@@ -2,7 +2,9 @@
 
 A model says how many observations a training example has (1 image, or 2 for a temporal pair), which
 parameter groups it optimises (each with its own Adam settings), and computes, from a batch, one objective per
-group plus named loss terms for logs. The loop never asks which model it is training.
+group plus named loss terms for logs. The loop never asks which model it is training. A model registered for
+the study also declares its settings, the paper's values of them and the one a line search scales
+(`Model.CONTRACT`); `bench.models.registry` refuses a class that lacks one.
 """
 
 from dataclasses import dataclass
@@ -24,6 +26,12 @@ class Model(nn.Module):
     observations = 1  # a batch is (B, C, H, W); 2 means pairs, (B, 2, C, H, W)
     has_decoder = True
     has_posterior = False  # an encoder variance, which active units and polarisation read
+
+    # The contract of a registered model, declared by each (no defaults, so a missing part is noticed):
+    Config: type  # a frozen dataclass of the objective's settings, e.g. beta
+    PAPER_VALUES: dict  # the paper's Config per dataset of the paper ("dsprites", "shapes3d")
+    regulariser: str | None  # the Config field a line search scales; None for a model with no regulariser
+    CONTRACT = ("Config", "PAPER_VALUES", "regulariser")
 
     def __init__(self, config):
         super().__init__()

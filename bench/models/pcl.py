@@ -23,7 +23,7 @@ class Config:
 
 class PCL(Model):
     Config = Config
-    PAPER_VALUES = {}
+    PAPER_VALUES = {"dsprites": Config(), "shapes3d": Config()}  # nothing to set
     observations = 2
     has_decoder = False
     regulariser = None
