@@ -11,13 +11,12 @@ from pathlib import Path
 
 from bench.atomic import atomic_write_text
 from bench.errors import UserError, writable_file
+from bench.metrics import CHECKED, RELATIVE
 from bench.runner import run_name, run_suite
 from bench.suites import get_profile
 
 SUITE, PROFILE = "inductive-bias", "smoke"
-CHECKED = ("mig", "sap", "dci_disentanglement", "dci_completeness", "dci_informativeness_test", "reconstruction",
-           "active_units")
-TOLERANCE = {"absolute": 0.02, "relative": 0.02}  # scores in [0, 1] absolute; reconstruction relative
+TOLERANCE = {"absolute": 0.02, "relative": 0.02}  # scores absolute; losses (`Metric.relative`) relative
 
 
 def record_key(record: dict) -> str:
@@ -38,7 +37,7 @@ def compare(baseline: dict, current: dict, tolerance=TOLERANCE) -> list[tuple]:
             if a is None or b is None:
                 moved.append((key, metric, a, b))
                 continue
-            limit = tolerance["relative"] * abs(a) if metric == "reconstruction" else tolerance["absolute"]
+            limit = tolerance["relative"] * abs(a) if metric in RELATIVE else tolerance["absolute"]
             if abs(a - b) > limit:
                 moved.append((key, metric, a, b))
     return moved

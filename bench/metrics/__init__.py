@@ -1,5 +1,8 @@
-"""Metrics: one module per metric, each a pure function of arrays; `evaluate` draws, encodes and runs them."""
+"""Metrics: one module per metric, each a pure function of arrays; `registry` declares each once; `evaluate` draws,
+encodes and runs them."""
 
-from bench.metrics.evaluate import DEFAULT_METRICS, METRICS, MetricSettings, evaluate
+from bench.metrics.evaluate import MetricSettings, evaluate
+from bench.metrics.registry import CHECKED, DEFAULT_METRICS, METRICS, NUMERIC, RELATIVE, TABLED, Metric
 
-__all__ = ["DEFAULT_METRICS", "METRICS", "MetricSettings", "evaluate"]
+__all__ = ["CHECKED", "DEFAULT_METRICS", "METRICS", "NUMERIC", "RELATIVE", "TABLED", "Metric", "MetricSettings",
+           "evaluate"]

@@ -14,24 +14,16 @@ import sklearn
 import torch
 
 from bench.errors import lookup
-from bench.metrics.beta_vae_score import beta_vae_score
-from bench.metrics.dci import dci
-from bench.metrics.diagnostics import active_units, distance_to_orthogonality, polarisation
-from bench.metrics.factor_vae_score import factor_vae_score
-from bench.metrics.mig import mig
-from bench.metrics.modularity import modularity_explicitness
-from bench.metrics.sap import sap
-from bench.models.terms import bernoulli_reconstruction
-
-DEFAULT_METRICS = ("mig", "sap", "dci", "active_units", "reconstruction")
+from bench.metrics.registry import DEFAULT_METRICS, METRICS
 
 
 @dataclass(frozen=True)
 class MetricSettings:
     """disentanglement_lib's defaults. Any change here makes records incomparable, so it is recorded."""
 
-    # Bump when a fix changes what the same settings compute, so old records are neither reused nor mixed with
-    # new ones. 2: the FactorVAE score prunes on the standard deviation; codes are binned in float32.
+    # Bump when a fix changes what the same settings compute (a metric's fixed settings, `Metric.fixed`, included),
+    # so old records are neither reused nor mixed with new ones. 2: the FactorVAE score prunes on the standard
+    # deviation; codes are binned in float32.
     version: int = 2
     metrics: tuple[str, ...] = DEFAULT_METRICS
     num_train: int = 10_000
@@ -91,64 +83,12 @@ class Evaluation:
         return np.split(stacked, 2, axis=1)
 
 
-def _mig(ev):
-    return mig(ev.train, ev.factors_train, num_bins=ev.settings.num_bins)
-
-
-def _sap(ev):
-    return sap(ev.train, ev.factors_train, ev.test, ev.factors_test, C=ev.settings.sap_c,
-               continuous_factors=ev.settings.sap_continuous_factors)
-
-
-def _dci(ev):
-    return dci(ev.train, ev.factors_train, ev.test, ev.factors_test, seed=ev.settings.dci_seed)
-
-
-def _modularity(ev):
-    return modularity_explicitness(ev.train, ev.factors_train, ev.test, ev.factors_test,
-                                   num_bins=ev.settings.num_bins)
-
-
-def _sampled(score):
-    return lambda ev: score(ev.codes, ev.data.sample_factors, ev.data.num_factors, ev.rng)
-
-
-def _active_units(ev):
-    if not ev.model.has_posterior:
-        return {"active_units_note": f"{type(ev.model).__name__} has no posterior variance, so active units "
-                                     "and polarisation do not apply"}
-    mean, logvar = (a.astype(np.float64) for a in ev.posterior_train)  # an inactive unit's KL terms nearly cancel
-    return {**active_units(logvar, ev.data.num_factors), **polarisation(mean, logvar)}
-
-
-def _reconstruction(ev):
-    if not ev.model.has_decoder:
-        return {"reconstruction_note": f"{type(ev.model).__name__} has no decoder, so it has no reconstruction"}
-    total = 0.0
-    with torch.no_grad():
-        x = ev.data.images(ev.data.factors_to_index(ev.factors_test[:1000])).to(ev.device)
-        for i in range(0, len(x), ev.batch_size):
-            part = x[i:i + ev.batch_size]
-            total += float(bernoulli_reconstruction(ev.model.reconstruct(part), part)) * len(part)  # a batch mean
-    return {"reconstruction": total / len(x)}
-
-
-def _dto(ev):
-    if not ev.model.has_decoder:
-        return {"dto_note": f"{type(ev.model).__name__} has no decoder, so its Jacobian is undefined"}
-    return distance_to_orthogonality(ev.model.decoder, ev.train[:ev.settings.dto_points])
-
-
-METRICS = {"mig": _mig, "sap": _sap, "dci": _dci, "modularity": _modularity,
-           "factor_vae_score": _sampled(factor_vae_score), "beta_vae_score": _sampled(beta_vae_score),
-           "active_units": _active_units, "reconstruction": _reconstruction, "dto": _dto}
-
-
 def evaluate(model, data, settings: MetricSettings = MetricSettings(), device="cpu") -> dict:
-    """All metrics in `settings.metrics` for one model on one dataset, with settings and versions."""
-    fns = [lookup(METRICS, name, "metric") for name in settings.metrics]
+    """All metrics in `settings.metrics` for one model on one dataset, with settings and versions; each metric's
+    fixed settings are recorded beside its values."""
+    metrics = [lookup(METRICS, name, "metric") for name in settings.metrics]
     ev = Evaluation(model, data, settings, device)
     values = {}
-    for fn in fns:
-        values.update(fn(ev))
+    for metric in metrics:
+        values.update(metric.compute(ev, **metric.fixed), **metric.fixed)
     return {"metrics": values, "metric_settings": settings.to_dict(), "versions": library_versions()}

@@ -64,7 +64,7 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None, fail
     sections.append(tables.write_table(beside.set_index(["dataset", "model", "variant"]),
                                        out / "tables" / "mig_vs_paper",
                                        "MIG: ours beside the paper's Table 1 (for the dataset ours stands for)"))
-    for metric in sorted(set(stats.metric), key=lambda m: tables.TABLE_METRICS.index(m)):
+    for metric in sorted(set(stats.metric), key=tables.TABLED.index):
         sections.append(tables.write_table(tables.numeric(stats, metric), out / "tables" / metric,
                                            f"{metric}: mean ± std (n), {at}", tables.formatted(stats, metric)))
     per_factor = tables.mig_per_factor(chosen)

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.atomic import atomic_write_text
 from bench.errors import UserError
-
-NUMERIC = ("mig", "sap", "dci_disentanglement", "dci_completeness", "dci_informativeness_test", "reconstruction",
-           "active_units", "polarisation_dkl", "modularity", "explicitness_test", "factor_vae_eval",
-           "beta_vae_eval", "dto_mean")
+from bench.metrics import NUMERIC
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -23,7 +21,6 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def write_jsonl(records: list[dict], path: Path):
-    from bench.atomic import atomic_write_text
     atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
 
 

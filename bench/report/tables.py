@@ -5,7 +5,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-TABLE_METRICS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "reconstruction", "active_units")
+from bench.data import DATASETS
+from bench.metrics import TABLED
+
 VARIANT_ORDER = ("original", "modified", "sham", "noise")  # the sham control beside what it controls
 
 
@@ -26,7 +28,7 @@ def _same(a, b) -> bool:
     return (pd.isna(a) and pd.isna(b)) or a == b  # None (no regulariser) counts as NaN
 
 
-def summary(frame: pd.DataFrame, metrics=TABLE_METRICS) -> pd.DataFrame:
+def summary(frame: pd.DataFrame, metrics=TABLED) -> pd.DataFrame:
     """Long table: dataset, model, variant, metric, mean, std, n."""
     present = [m for m in metrics if m in frame and frame[m].notna().any()]
     long = frame.melt(id_vars=["dataset", "model", "variant"], value_vars=present, var_name="metric",
@@ -70,7 +72,6 @@ def _in_variant_order(table: pd.DataFrame) -> pd.DataFrame:
 
 def _spec(dataset: str):
     """The registered dataset's spec, or None for a name that records carry but this code does not know."""
-    from bench.data import DATASETS
     return DATASETS.get(dataset)
 
 
