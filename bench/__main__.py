@@ -36,6 +36,14 @@ def _milestones(text: str) -> list[int]:
                                          "e.g. 2000,5000") from None
 
 
+def _setting(text: str) -> tuple[str, float]:
+    key, _, value = text.partition("=")
+    try:
+        return key, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: {value!r} is not a number; write e.g. beta=4") from None
+
+
 def _folder(text: str) -> str:
     # A data root may be read-only (caches built elsewhere) and need not exist yet, but it is never a file.
     if os.path.exists(text) and not os.path.isdir(text):
@@ -142,7 +150,7 @@ def cmd_datasets_diagnose(args):
 
 def cmd_benchmark_datasets(args):
     from bench.benchmarks.datasets import run
-    run([spec.name for spec in _selected(args.dataset)] if args.dataset else ["dsprites", "shapes3d"], args.data_root)
+    run(args.dataset, args.data_root)
 
 
 def cmd_train(args):
@@ -195,16 +203,8 @@ def cmd_report(args):
 
 
 def cmd_experiment_mig_vs_steps(args):
-    from bench.errors import lookup
-    from bench.experiments.mig_vs_steps import parse_overrides, run
-    from bench.models import MODELS
-    lookup(MODELS, args.model, "model")
-    _selected(args.dataset)
-    overrides = parse_overrides(args.set, args.model)
-    label = "-".join(f"{k}{v:g}" for k, v in overrides.items())
-    out = writable_file(args.out or f"results/experiments/mig-vs-steps-{args.model}-{args.dataset}"
-                        f"{'-' + label if label else ''}.csv", "--out")
-    run(args.model, args.dataset, args.steps, args.seeds, args.jobs, overrides, out, args.data_root)
+    from bench.experiments.mig_vs_steps import run
+    run(args.model, args.dataset, args.steps, args.seeds, args.jobs, dict(args.set), args.out, args.data_root)
 
 
 def cmd_experiment_manipulation_check(args):
@@ -224,23 +224,13 @@ def cmd_check(args):
 
 
 def cmd_benchmark_metrics(args):
-    from bench.benchmarks.metrics import COMPARED, PARTS, run
-    parts, metrics = args.parts.split(","), args.metrics.split(",")
-    for name, valid in [(p, PARTS) for p in parts] + [(m, COMPARED) for m in metrics]:
-        if name not in valid:
-            raise UserError(f"unknown {name!r}; choose from: {', '.join(valid)}")
-    run(args.data_root, parts=parts, metrics=metrics)
+    from bench.benchmarks.metrics import run
+    run(args.data_root, parts=args.parts.split(","), metrics=args.metrics.split(","))
 
 
 def cmd_benchmark_train(args):
     from bench.benchmarks.train import run
-    from bench.errors import lookup
-    from bench.models import MODELS
-    names = [args.model] if args.model else list(MODELS)
-    for name in names:
-        lookup(MODELS, name, "model")
-    _selected(args.dataset)
-    run(names, args.dataset or "dsprites", args.data_root, settings=not args.no_settings)
+    run([args.model] if args.model else (), args.dataset, args.data_root, settings=not args.no_settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -325,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", default="2000,5000,10000,20000", type=_milestones, help="comma-separated milestones")
     p.add_argument("--seeds", type=_positive, default=3)
     p.add_argument("--jobs", type=_positive, default=os.cpu_count())
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a model setting, e.g. beta=4")
+    p.add_argument("--set", action="append", default=[], type=_setting, metavar="KEY=VALUE",
+                   help="override a model setting, e.g. beta=4")
     p.add_argument("--out", help="CSV file (default: results/experiments/...)")
     _add_data_root(p)
     p.set_defaults(func=cmd_experiment_mig_vs_steps)
@@ -362,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_benchmark_metrics)
     p = bm_cmds.add_parser("train", help="training images/s per model against the ceiling and a DataLoader loop")
     p.add_argument("--model", help="one model (default: all)")
-    p.add_argument("--dataset", help="dataset to train on (default: dsprites)")
+    p.add_argument("--dataset", default="dsprites", help="dataset to train on (default: dsprites)")
     p.add_argument("--no-settings", action="store_true", help="skip the CPU-settings comparison")
     _add_data_root(p)
     p.set_defaults(func=cmd_benchmark_train)

@@ -88,6 +88,11 @@ class Trainer:
         return cls.around(config, model)
 
     @classmethod
+    def on(cls, config: TrainConfig, data: GroundTruthData, device) -> "Trainer":
+        """A fresh trainer for `config` on `data`, with what the config leaves unset resolved for the data."""
+        return cls.new(config.resolved(data), data.observation_shape, device)
+
+    @classmethod
     def around(cls, config, model: models.Model) -> "Trainer":
         """A fresh trainer for an initialised model; `config` needs `seed`, `lr` and `to_dict()`."""
         optimizers = {name: torch.optim.Adam(params, **{"lr": config.lr, **settings})
@@ -253,30 +258,38 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def train(config: TrainConfig, data: GroundTruthData, run_dir: Path, *, device="cpu", checkpoint_every=1000,
+def batches(trainer: Trainer, data: GroundTruthData, device):
+    """The loop's draw: a batch of `trainer.config.batch_size` images (or pairs) of `data`, from the trainer's own
+    generator, on `device`."""
+    return lambda: batch(data, trainer.model, trainer.config.batch_size, trainer.data_rng).to(device)
+
+
+def train(config: TrainConfig, data: GroundTruthData, run_dir: Path | None, *, device="cpu", checkpoint_every=1000,
           progress=True) -> Trainer:
-    """Train to `config.steps`, resuming from `run_dir/checkpoint.pt` when it exists."""
+    """Train to `config.steps`, resuming from `run_dir/checkpoint.pt` when it exists (no run_dir: no checkpoints)."""
     device = resolve_device(str(device))
-    config = config.resolved(data)
-    trainer = Trainer.new(config, data.observation_shape, device)
-    draw = lambda: batch(data, trainer.model, config.batch_size, trainer.data_rng).to(device)  # noqa: E731
-    return fit(trainer, draw, run_dir, device=device, checkpoint_every=checkpoint_every, progress=progress,
-               desc=f"{config.model} on {config.dataset}/{config.variant}")
+    trainer = Trainer.on(config, data, device)
+    return fit(trainer, batches(trainer, data, device), run_dir, device=device, checkpoint_every=checkpoint_every,
+               progress=progress, desc=f"{config.model} on {config.dataset}/{config.variant}")
 
 
-def fit(trainer: Trainer, draw, run_dir: Path, *, device, checkpoint_every: int, progress: bool, desc: str) -> Trainer:
-    """Step `trainer` on batches from `draw()` to `trainer.config.steps`, resuming from `run_dir`'s checkpoint."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(run_dir)
-    resume(trainer, run_dir, device)
-    steps = trainer.config.steps
+def fit(trainer: Trainer, draw, run_dir: Path | None = None, *, device="cpu", checkpoint_every: int = 1000,
+        progress: bool = False, desc: str = "training", until: int | None = None) -> Trainer:
+    """Step `trainer` on batches from `draw()` to step `until` (default: `trainer.config.steps`). With a `run_dir`,
+    it resumes from the checkpoint there and writes one every `checkpoint_every` steps and at the end; without,
+    it trains in memory, as a measurement or a milestone curve does."""
+    steps = trainer.config.steps if until is None else until
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(run_dir)
+        resume(trainer, run_dir, device)
     trainer.model.train()
     with tqdm(total=steps, initial=trainer.step, desc=desc, unit="step", disable=not progress,
               dynamic_ncols=True) as bar:
         while trainer.step < steps:
             terms = train_step(trainer, draw())
-            if trainer.step % checkpoint_every == 0 or trainer.step == steps:
+            if run_dir is not None and (trainer.step % checkpoint_every == 0 or trainer.step == steps):
                 trainer.save(run_dir / CHECKPOINT)
             bar.update(1)
             if trainer.step % 10 == 0:

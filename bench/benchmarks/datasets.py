@@ -12,10 +12,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from bench.benchmarks.report import header, rate, row
-from bench.data import DATASETS
-from bench.variants import get
-from bench.data import dsprites, shapes3d, shapes3d_render
+from bench.data import DATASETS, dsprites, selected, shapes3d, shapes3d_render
 from bench.data.shapes3d import HUE_FACTORS
+from bench.variants import get
 
 BATCH = 64
 
@@ -71,11 +70,13 @@ def _reads(ds, rng) -> tuple[float, float]:
     return ours, baseline
 
 
-def run(names, data_root=None):
+def run(dataset: str | None = None, data_root=None):
+    """Rendering and read throughput of `dataset` (default: dSprites and Shapes3D), each against its baseline."""
+    specs = selected(dataset) if dataset else [DATASETS["dsprites"], DATASETS["shapes3d"]]
     header("datasets: images/s")
     rng = np.random.default_rng(0)
-    for name in names:
-        spec = DATASETS[name]
+    for spec in specs:
+        name = spec.name
         ds = get(name, "original", data_root)  # builds the cache first if needed, outside the timings
         baseline = _one_at_a_time(spec, rng)
         ours = _render_all(spec)

@@ -8,9 +8,14 @@ import time
 import numpy as np
 import sklearn.metrics
 
+from bench.errors import UserError
+from bench.metrics import MetricSettings, evaluate
 from bench.metrics.dci import dci
+from bench.metrics.evaluate import Evaluation
 from bench.metrics.mig import mig
 from bench.metrics.sap import sap
+from bench.train import TrainConfig, train
+from bench.variants import get
 
 FACTOR_SIZES = {"dsprites": (3, 6, 40, 32, 32), "shapes3d": (10, 10, 10, 8, 4, 15)}
 NUM_TRAIN, NUM_TEST = 10_000, 5_000
@@ -74,15 +79,9 @@ def compare(dataset, latents, rng, metrics=COMPARED):
 
 def default_evaluation(data_root=None, steps=200):
     """The suite's default metric set for one (briefly trained) model on dSprites, encoding included."""
-    from bench.variants import get
-    from bench.metrics import evaluate
-    from bench.train import TrainConfig, Trainer, batch, train_step
     data = get("dsprites", "original", data_root)
-    config = TrainConfig("beta_vae", "dsprites").resolved(data)
-    trainer = Trainer.new(config, data.observation_shape, "cpu")
-    for _ in range(steps):
-        train_step(trainer, batch(data, trainer.model, config.batch_size, trainer.data_rng))
-    record, seconds = _time(lambda: evaluate(trainer.model.eval(), data))
+    trainer = train(TrainConfig("beta_vae", "dsprites", steps=steps), data, None, progress=False)
+    record, seconds = _time(lambda: evaluate(trainer.model, data))
     print(f"default set (MIG, SAP, DCI, active units, reconstruction) of beta_vae on dsprites, encoding "
           f"included: {seconds:.0f} s (target 120 s); MIG {record['metrics']['mig']:.3f} after {steps} steps")
     return trainer.model, data
@@ -91,8 +90,6 @@ def default_evaluation(data_root=None, steps=200):
 def opt_in_costs(model, data, batches: int = 100):
     """The opt-in scores' cost at their defaults. It is encoding (their classifiers are tiny), so it is the
     number of images they encode over the encoding rate measured here in batches of 64."""
-    from bench.metrics import MetricSettings, evaluate
-    from bench.metrics.evaluate import Evaluation
     ev = Evaluation(model, data, MetricSettings())
     rng = np.random.default_rng(0)
     _, seconds = _time(lambda: [ev.codes(data.sample_factors(64, rng)) for _ in range(batches)])
@@ -109,6 +106,9 @@ PARTS = ("compare", "evaluation")
 
 
 def run(data_root=None, datasets=("dsprites", "shapes3d"), latents=(5, 10), parts=PARTS, metrics=COMPARED):
+    for name, valid in [(p, PARTS) for p in parts] + [(m, COMPARED) for m in metrics]:
+        if name not in valid:
+            raise UserError(f"unknown {name!r}; choose from: {', '.join(valid)}")
     if "compare" in parts:
         print(f"# metrics at {NUM_TRAIN} train / {NUM_TEST} test points: ours (parallel, vectorised) vs reference")
         print(f"{'what':<40} {'ours':>11} {'reference':>11} {'speedup':>8}  agreement")

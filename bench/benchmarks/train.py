@@ -19,8 +19,11 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from bench.benchmarks.report import header, row
-from bench.runtime import ALLOCATOR_ENV
-from bench.train import Trainer, TrainConfig, batch, train_step
+from bench.errors import lookup
+from bench.models import MODELS
+from bench.runtime import ALLOCATOR_ENV, configure_threads
+from bench.train import Trainer, TrainConfig, batches, fit
+from bench.variants import get
 
 WARMUP, ROUNDS, SECONDS = 3, 3, 1.5
 
@@ -49,40 +52,39 @@ def _timed(step, seconds) -> float:
     return n / (time.perf_counter() - start)
 
 
-def _steps(trainer, data, config, fmt) -> dict:
-    """One step function per mode, all on the same trainer."""
-    draw = lambda: batch(data, trainer.model, config.batch_size, trainer.data_rng).contiguous(memory_format=fmt)  # noqa: E731
+def _steps(trainer, data, fmt) -> dict:
+    """One step of the training loop per mode, all on the same trainer, each drawing its batch its own way."""
+    ours = batches(trainer, data, "cpu")
+    draw = lambda: ours().contiguous(memory_format=fmt)  # noqa: E731
     fixed = draw()
-    loader = DataLoader(_Items(data, trainer.model.observations), batch_size=config.batch_size // trainer.model.observations,
-                        shuffle=True, generator=torch.Generator().manual_seed(0))
+    loader = DataLoader(_Items(data, trainer.model.observations),
+                        batch_size=trainer.config.batch_size // trainer.model.observations, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
     items = iter(loader)
-    return {"ours": lambda: train_step(trainer, draw()), "ceiling": lambda: train_step(trainer, fixed),
-            "dataloader": lambda: train_step(trainer, next(items))}
+    draws = {"ours": draw, "ceiling": lambda: fixed, "dataloader": lambda: next(items)}
+    return {mode: (lambda d=d: fit(trainer, d, until=trainer.step + 1)) for mode, d in draws.items()}
 
 
 def measure(model: str, dataset: str, modes=("ours", "ceiling", "dataloader"), data_root=None, channels_last=False,
             bf16=False, compile_model=False) -> dict:
     """Images/s of each mode in this process: modes interleaved over several rounds, best round kept, so that
     drifts of a shared machine hit every mode alike."""
-    from bench.variants import get
-    from bench.runtime import configure_threads
     configure_threads()
     data = get(dataset, "original", data_root)
-    config = TrainConfig(model, dataset).resolved(data)
-    trainer = Trainer.new(config, data.observation_shape, "cpu")
+    trainer = Trainer.on(TrainConfig(model, dataset), data, "cpu")
     if channels_last:
         trainer.model.to(memory_format=torch.channels_last)
     if compile_model:
         trainer.model.losses = torch.compile(trainer.model.losses)
     fmt = torch.channels_last if channels_last and trainer.model.observations == 1 else torch.contiguous_format
-    steps = _steps(trainer, data, config, fmt)
+    steps = _steps(trainer, data, fmt)
     best = dict.fromkeys(modes, 0.0)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for _ in range(WARMUP):
             steps[modes[0]]()
         for _ in range(ROUNDS):
             for mode in modes:
-                best[mode] = max(best[mode], _timed(steps[mode], SECONDS) * config.batch_size)
+                best[mode] = max(best[mode], _timed(steps[mode], SECONDS) * trainer.config.batch_size)
     return best
 
 
@@ -102,8 +104,12 @@ def _in_subprocess(args: dict, threads=2, allocator=True) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def run(models, dataset, data_root=None, settings=True):
-    from bench.variants import get
+def run(models=(), dataset: str = "dsprites", data_root=None, settings=True):
+    """Images/s of the training loop for `models` (default: all) on `dataset`; then, with `settings`, the CPU
+    settings compared on the first model."""
+    for name in models:
+        lookup(MODELS, name, "model")
+    models = list(models) or list(MODELS)
     get(dataset, "original", data_root)  # build the cache outside the timings
     header(f"train on {dataset}: images/s, default settings (2 threads, tuned allocator)")
     for model in models:

@@ -16,7 +16,6 @@
    learned perfectly: only its mean per pixel, which clipping makes nonzero, is predictable.
 """
 
-import tempfile
 from dataclasses import replace
 
 import numpy as np
@@ -57,9 +56,7 @@ def train_references(data: GroundTruthData, config: ManipulationConfig, rotation
         classes = grid.sample_factors(config.batch_size, trainer.data_rng)
         return torch.from_numpy(standardise(grid, classes)), data.images(grid.factors_to_index(classes))
 
-    with tempfile.TemporaryDirectory() as run_dir:
-        fit(trainer, draw, run_dir, device="cpu", checkpoint_every=config.steps, progress=True,
-            desc=f"references on {data.name}/{data.variant}")
+    fit(trainer, draw, progress=True, desc=f"references on {data.name}/{data.variant}")
     return pair
 
 
