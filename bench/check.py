@@ -7,15 +7,19 @@ the commit.
 """
 
 import json
+import tempfile
 from pathlib import Path
 
 from bench.atomic import atomic_write_text
-from bench.errors import UserError, writable_file
+from bench.context import Context
+from bench.errors import UserError, writable_file, writable_folder
 from bench.metrics import CHECKED, RELATIVE
-from bench.runner import run_name, run_suite
+from bench.runner import run_suite
+from bench.runs import run_name
 from bench.suites import get_profile
 
 SUITE, PROFILE = "inductive-bias", "smoke"
+BASELINE = Path("tests/baselines/smoke.json")
 TOLERANCE = {"absolute": 0.02, "relative": 0.02}  # scores absolute; losses (`Metric.relative`) relative
 
 
@@ -57,16 +61,24 @@ def read_baseline(path: Path) -> dict:
     return stored
 
 
-def check(baseline_path: Path, results: Path, data_root=None, jobs: int = 2, update: bool = False, say=print) -> bool:
+def check(baseline_path: Path = BASELINE, results: Path | None = None, data_root=None, jobs: int = 2,
+          update: bool = False, say=print) -> bool:
+    """Run the smoke profile (its runs kept in `results`, else in a temporary folder) and compare its metrics to the
+    baseline, or rewrite the baseline with `update`; True when they agree."""
+    with tempfile.TemporaryDirectory() as scratch:
+        results = writable_folder(results, "--results") if results else Path(scratch)
+        return _against_baseline(Path(baseline_path), Context(results, data_root, jobs=jobs), update, say)
+
+
+def _against_baseline(baseline_path: Path, context: Context, update: bool, say) -> bool:
     # The baseline is checked before the smoke runs, which take a while, not after them.
     if update:
         writable_file(baseline_path, "--baseline")
     else:
         stored = read_baseline(baseline_path)
-    records = run_suite(SUITE, get_profile(SUITE, PROFILE), results, data_root, jobs=jobs, say=say)
-    current = current_values(records)
+    current = current_values(run_suite(SUITE, get_profile(SUITE, PROFILE), context, say=say))
     if update:
-        atomic_write_text(Path(baseline_path), json.dumps({"tolerance": TOLERANCE, "values": current}, indent=2))
+        atomic_write_text(baseline_path, json.dumps({"tolerance": TOLERANCE, "values": current}, indent=2))
         say(f"baseline rewritten: {baseline_path} ({len(current)} runs)")
         return True
     moved = compare(stored["values"], current, stored.get("tolerance", TOLERANCE))

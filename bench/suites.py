@@ -1,4 +1,4 @@
-"""Named grids of runs (suites), built from small combinators.
+"""Named grids of runs (suites), built from small combinators, and the two-stage protocol that runs them.
 
 A suite has profiles (paper, quick, smoke, confirm). An exploratory profile runs two stages:
 1. the line search: every model x dataset x regularisation value x seed, on the original data;
@@ -13,6 +13,8 @@ A run's seed is a hash of its names, so adding a model, value or variant never c
 import dataclasses
 import itertools
 from dataclasses import dataclass
+
+import numpy as np
 
 from bench.variants import IDENTITIES, variant_name
 from bench.data import DATASETS
@@ -126,6 +128,32 @@ def variant_cells(profile: Profile, chosen: dict[tuple[str, str], float | None])
     """Stage 2: the chosen value of each (model, dataset) on the compared variants."""
     grid = [{"model": m, "dataset": d, "value": v} for (m, d), v in sorted(chosen.items(), key=str)]
     return _seeded(profile, product(grid, sweep("variant", profile.compared_variants())))
+
+
+def choose_values(records: list[dict]) -> dict[tuple[str, str], dict]:
+    """Per (model, dataset): the line-search value with the best mean MIG among runs that are not over-pruned
+    (docs/paper.md). If every value over-prunes, the best of all is taken and the choice says so."""
+    by_pair: dict[tuple[str, str], dict] = {}
+    for r in records:
+        key = (r["cell"]["model"], r["cell"]["dataset"])
+        by_value = by_pair.setdefault(key, {})
+        by_value.setdefault(r["cell"]["value"], []).append(r["metrics"])
+    choices = {}
+    for key, by_value in by_pair.items():
+        tried = {v: {"mean_mig": float(np.mean([m["mig"] for m in ms])), "runs": len(ms),
+                     "over_pruned": sum(bool(m.get("over_pruned")) for m in ms)} for v, ms in by_value.items()}
+        eligible = {v: t for v, t in tried.items() if t["over_pruned"] == 0}
+        pool = eligible or tried
+        choices[key] = {"value": max(pool, key=lambda v: pool[v]["mean_mig"]), "tried": tried,
+                        "all_over_pruned": not eligible}
+    return choices
+
+
+def chosen_values(profile: Profile, search_records: list[dict]) -> dict[tuple[str, str], float | None]:
+    """Each (model, dataset)'s value for the second stage: fixed in advance, or chosen by the line search."""
+    if profile.fixed_values:
+        return fixed_choices(profile)
+    return {key: c["value"] for key, c in choose_values(search_records).items()}
 
 
 def run_seed(suite: str, profile: Profile, cell: Cell) -> int:

@@ -147,11 +147,11 @@ def test_a_full_disk_while_writing_a_checkpoint(tmp_path, data_root, monkeypatch
 
 
 def test_a_full_disk_while_writing_results(tmp_path, data_root, monkeypatch, capsys):
-    import bench.runner
+    import bench.runs
 
     def full(path, *_, **__):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(bench.runner, "atomic_write_text", full)
+    monkeypatch.setattr(bench.runs, "atomic_write_text", full)
     assert main([*SMOKE, "--results", str(tmp_path), "--data-root", str(data_root)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("error:") == 1
@@ -159,7 +159,7 @@ def test_a_full_disk_while_writing_results(tmp_path, data_root, monkeypatch, cap
 
 
 def test_json_that_is_not_an_object_is_not_trusted(tmp_path, data_root, capsys):
-    from bench.runner import DONE, METRICS, runs_for
+    from bench.runs import DONE, METRICS, runs_for
     from bench.suites import get_profile, search_cells
     profile = get_profile("inductive-bias", "smoke")
     run = runs_for("inductive-bias", profile, search_cells(profile))[0]

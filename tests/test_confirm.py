@@ -10,7 +10,7 @@ from bench import ledger
 from bench.variants import identity, parse_variant
 from bench.errors import UserError
 from bench.manipulation.acceptance import accepted
-from bench.runner import DONE, Run, restore, run_id, runs_for, status
+from bench.runs import DONE, Run, restore, run_id, runs_for, status
 from bench.suites import fixed_choices, get_profile, train_config, variant_cells
 
 CONFIRM = get_profile("inductive-bias", "confirm")

@@ -11,14 +11,18 @@ import pytest
 import torch
 from filelock import FileLock
 
+from bench.context import Context
+from bench.launch import execute
 from bench.metrics import MetricSettings
+from bench.plan import estimate_seconds, measured_seconds, plan
 from bench.report import build_report
 from bench.report.build import median_models
-from bench.runner import (CHECKPOINT, DONE, LOCK, METRICS, TRAINED, choose_values, estimate_seconds, execute,
-                          failed_runs, load_records, measured_seconds, plan, run_id, run_suite, runs_for, status,
-                          suite_records)
-from bench.suites import Profile, fixed, product, search_cells, sweep, train_config, variant_cells
-from bench.train import TrainConfig
+from bench.runner import run_suite
+from bench.runs import (DONE, LOCK, METRICS, TRAINED, failed_runs, load_records, planned_runs, run_id, runs_for,
+                        status, suite_records)
+from bench.suites import (Profile, choose_values, fixed, get_profile, product, search_cells, sweep, train_config,
+                          variant_cells)
+from bench.train import CHECKPOINT, PREVIOUS_CHECKPOINT, TrainConfig
 from bench.models.beta_vae import Config as BetaConfig
 
 SMALL_METRICS = MetricSettings(metrics=("mig", "active_units"), num_train=300, num_test=100)
@@ -35,7 +39,7 @@ def test_run_hash_is_stable_and_sensitive():
     config = TrainConfig("beta_vae", "dsprites", "original", BetaConfig(8.0), seed=3, steps=100)
     # The same config has the same identity, here and in a fresh process (no hash seed or object ids leak in).
     assert run_id(config) == run_id(TrainConfig("beta_vae", "dsprites", "original", BetaConfig(8.0), 3, 100))
-    code = ("from bench.runner import run_id; from bench.train import TrainConfig; "
+    code = ("from bench.runs import run_id; from bench.train import TrainConfig; "
             "from bench.models.beta_vae import Config; "
             "print(run_id(TrainConfig('beta_vae', 'dsprites', 'original', Config(8.0), 3, 100)))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == run_id(config)
@@ -43,6 +47,22 @@ def test_run_hash_is_stable_and_sensitive():
                dict(dataset="shapes3d"), dict(lr=2e-4), dict(batch_size=32), dict(latent_dim=7)]
     ids = {run_id(dataclasses.replace(config, **c)) for c in changes}
     assert len(ids) == len(changes) and run_id(config) not in ids
+
+
+@pytest.mark.parametrize("profile,name,variant,run,seed", [
+    ("smoke", "beta_vae/dsprites_small/original/value=4.0/seed=0", "original", "6196797739fae503",
+     2238880529517414186),
+    ("smoke", "pcl/dsprites_small/original/value=None/seed=0", "original", "7c68eabca4d50c29", 6055457191794980999),
+    ("confirm", "beta_vae/dsprites_halfy/modified/value=8.0/seed=4", "modified@2", "7624f3f4336d5f5e",
+     6820940773851875152),
+    ("confirm", "pcl/dsprites_halfy/sham/value=None/seed=9", "sham@1", "dca0abc592dd7deb", 7201118950370905015),
+])
+def test_run_ids_and_seeds_are_pinned(profile, name, variant, run, seed):
+    """Committed records and a running experiment name their runs by these ids: a refactoring must not move them
+    (a deliberate change of results bumps SCHEMA_VERSION and says so)."""
+    plan = get_profile("inductive-bias", profile)
+    [found] = [r for r in planned_runs("inductive-bias", plan, "/nonexistent") if r.name == name]
+    assert (found.config.variant, found.id, found.config.seed) == (variant, run, seed)
 
 
 def test_a_modified_run_changes_identity_with_the_manipulation(monkeypatch):
@@ -87,7 +107,7 @@ def test_line_search_choice_skips_over_pruned_values():
 
 
 def test_suite_records_leave_out_runs_of_a_larger_grid(tmp_path):
-    run_suite("s", dataclasses.replace(TINY, seeds=2), tmp_path, tmp_path / "data", say=lambda *_: None)
+    run_suite("s", dataclasses.replace(TINY, seeds=2), Context(tmp_path, tmp_path / "data"), say=lambda *_: None)
     records = suite_records("s", TINY, tmp_path)
     assert sorted((r["cell"]["model"], r["cell"]["variant"], r["cell"]["seed_index"]) for r in records) == [
         ("beta_vae", "noise", 0), ("beta_vae", "original", 0), ("pcl", "noise", 0), ("pcl", "original", 0)]
@@ -99,14 +119,16 @@ def test_plan_counts_and_reevaluation_without_retraining(tmp_path):
     (runs[0].directory(tmp_path)).mkdir(parents=True)
     (runs[0].directory(tmp_path) / CHECKPOINT).write_bytes(b"")
     assert plan(runs, tmp_path) == {"new": 1, "partial": 1}
+    (runs[0].directory(tmp_path) / CHECKPOINT).rename(runs[0].directory(tmp_path) / PREVIOUS_CHECKPOINT)
+    assert plan(runs, tmp_path) == {"new": 1, "partial": 1}  # a damaged newest one was set aside
     run = runs[1]
-    execute(run, tmp_path, data_root=tmp_path / "data")
+    execute(run, Context(tmp_path, tmp_path / "data"))
     assert status(run, tmp_path) == "done"
     checkpoint = run.directory(tmp_path) / CHECKPOINT
     stamp = checkpoint.stat().st_mtime_ns
     changed = dataclasses.replace(run, metrics=dataclasses.replace(SMALL_METRICS, num_train=400))
     assert status(changed, tmp_path) == "trained"
-    record = execute(changed, tmp_path, data_root=tmp_path / "data")
+    record = execute(changed, Context(tmp_path, tmp_path / "data"))
     assert checkpoint.stat().st_mtime_ns == stamp  # evaluated again, not retrained
     assert record["metric_settings"]["num_train"] == 400 and status(changed, tmp_path) == "done"
 
@@ -114,35 +136,36 @@ def test_plan_counts_and_reevaluation_without_retraining(tmp_path):
 def test_estimate_uses_finished_runs_times_and_probes_the_rest(tmp_path):
     runs = runs_for("s", TINY, search_cells(TINY))
     done = next(r for r in runs if r.config.model == "beta_vae")
-    record = execute(done, tmp_path, data_root=tmp_path / "data")
+    record = execute(done, Context(tmp_path, tmp_path / "data"))
     measured = measured_seconds(load_records(runs, tmp_path))
     run_time = record["training"]["seconds"] + record["evaluation"]["seconds"]
     key = ("beta_vae", "dsprites_small", TINY.steps)
     assert measured["runs"] == {key: run_time} and measured["evaluation"] == record["evaluation"]["seconds"] > 0
-    assert estimate_seconds([key] * 3, measured, tmp_path / "data", jobs=2) == 3 * run_time / 2
-    probed = estimate_seconds([("pcl", "dsprites_small", TINY.steps)], measured, tmp_path / "data")
+    assert estimate_seconds([key] * 3, measured, Context(data_root=tmp_path / "data", jobs=2)) == 3 * run_time / 2
+    probed = estimate_seconds([("pcl", "dsprites_small", TINY.steps)], measured, Context(data_root=tmp_path / "data"))
     assert probed > measured["evaluation"]  # probed training time plus the measured evaluation
 
 
 def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
-    one = run_suite("s", TINY, tmp_path / "one", tmp_path / "data", jobs=1, say=lambda *_: None)
-    two = run_suite("s", TINY, tmp_path / "two", tmp_path / "data", jobs=2, say=lambda *_: None)
+    one = run_suite("s", TINY, Context(tmp_path / "one", tmp_path / "data", jobs=1), say=lambda *_: None)
+    two = run_suite("s", TINY, Context(tmp_path / "two", tmp_path / "data", jobs=2), say=lambda *_: None)
     key = lambda r: r["run_id"]  # noqa: E731
     assert [r["metrics"] for r in sorted(one, key=key)] == [r["metrics"] for r in sorted(two, key=key)]
     assert len(one) == 4  # 2 line-search runs, then 2 on noise
     said = []
-    run_suite("s", TINY, tmp_path / "one", tmp_path / "data", jobs=1, dry_run=True, say=said.append)
+    run_suite("s", TINY, Context(tmp_path / "one", tmp_path / "data"), dry_run=True, say=said.append)
     assert said == ["s/tiny: 4 runs of 6 steps: line search 2 (2 done), then 2 on noise with the chosen values "
                     "(0 left)", "nothing left to run"]
 
 
 RUN_SCRIPT = """
 import sys
+from bench.context import Context
 from bench.runner import run_suite
 from tests.test_runner import TINY
 import dataclasses
 profile = dataclasses.replace(TINY, steps=int(sys.argv[3]))
-run_suite("s", profile, sys.argv[1], sys.argv[2], jobs=1, checkpoint_every=int(sys.argv[4]), say=lambda *_: None)
+run_suite("s", profile, Context(sys.argv[1], sys.argv[2], checkpoint_every=int(sys.argv[4])), say=lambda *_: None)
 """
 
 
@@ -152,7 +175,8 @@ def test_grid_killed_inside_a_run_resumes_to_the_same_records(tmp_path):
     def start(results):
         return subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(results), str(tmp_path / "data"), str(steps),
                                  str(every)], cwd=os.getcwd())
-    run_suite("s", dataclasses.replace(TINY, steps=steps), tmp_path / "whole", tmp_path / "data", say=lambda *_: None)
+    run_suite("s", dataclasses.replace(TINY, steps=steps), Context(tmp_path / "whole", tmp_path / "data"),
+              say=lambda *_: None)
     victim, runs = start(tmp_path / "resumed"), tmp_path / "resumed" / "runs"
     inside = lambda: [d for d in runs.glob("*") if (d / CHECKPOINT).exists() and not (d / TRAINED).exists()]  # noqa
     deadline = time.time() + 120
@@ -172,11 +196,13 @@ def test_grid_killed_inside_a_run_resumes_to_the_same_records(tmp_path):
 WORKERS_SCRIPT = """
 import sys
 import dataclasses
-from bench.runner import execute_all, runs_for
+from bench.context import Context
+from bench.launch import execute_all
+from bench.runs import runs_for
 from bench.suites import search_cells
 from tests.test_runner import TINY
 profile = dataclasses.replace(TINY, steps=100_000)
-execute_all(runs_for("s", profile, search_cells(profile)), sys.argv[1], sys.argv[2], jobs=2, checkpoint_every=5)
+execute_all(runs_for("s", profile, search_cells(profile)), Context(sys.argv[1], sys.argv[2], jobs=2, checkpoint_every=5))
 """
 
 
@@ -217,7 +243,7 @@ def test_a_run_held_by_another_process_waits_for_it(tmp_path, capsys):
     d.mkdir(parents=True)
     holder = subprocess.Popen([sys.executable, "-c", HOLD_SCRIPT, str(d / LOCK)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline() == "held\n"
-    waiting = threading.Thread(target=execute, args=(run, tmp_path), kwargs={"data_root": tmp_path / "data"})
+    waiting = threading.Thread(target=execute, args=(run, Context(tmp_path, tmp_path / "data")))
     waiting.start()
     waiting.join(1.5)
     assert waiting.is_alive() and not (d / CHECKPOINT).exists()  # waits, and does not train beside the holder
@@ -237,30 +263,35 @@ def test_a_diverging_run_is_recorded_failed_and_the_grid_goes_on(tmp_path, monke
         poisoned = (lambda: draw() * float("nan")) if trainer.config.model == "pcl" else draw  # noqa: E731
         return real_fit(trainer, poisoned, *args, **kwargs)
     monkeypatch.setattr(train, "fit", nan_batches_for_pcl)
-    records = run_suite("s", TINY, tmp_path, tmp_path / "data", say=lambda *_: None)
+    records = run_suite("s", TINY, Context(tmp_path, tmp_path / "data"), say=lambda *_: None)
     assert sorted((r["cell"]["model"], r["cell"]["variant"]) for r in records) == [("beta_vae", "noise"),
                                                                                      ("beta_vae", "original")]
     [failed] = failed_runs("s", TINY, tmp_path)
     assert failed["cell"]["model"] == "pcl" and (failed["failed"]["step"], failed["failed"]["term"]) == (1, "logistic")
     assert json.loads((tmp_path / "runs" / failed["run_id"] / "FAILED").read_text()) == failed["failed"]
     said, trained[:] = [], []
-    run_suite("s", TINY, tmp_path, tmp_path / "data", say=said.append)
+    run_suite("s", TINY, Context(tmp_path, tmp_path / "data"), say=said.append)
     assert trained == [] and "line search 2 (1 done, 1 failed)" in said[0]  # not retried silently
+    assert said[1] == "nothing left to run"  # a failed run is no work left unless it is retried
     index = build_report(records, tmp_path / "report", failed=failed_runs("s", TINY, tmp_path)).read_text()
     assert "## Failed runs" in index and "pcl/dsprites_small/original/value=None/seed=0" in index
     monkeypatch.setattr(train, "fit", real_fit)
-    assert len(run_suite("s", TINY, tmp_path, tmp_path / "data", say=lambda *_: None, retry_failed=True)) == 4
+    assert len(run_suite("s", TINY, Context(tmp_path, tmp_path / "data"), say=lambda *_: None, retry_failed=True)) == 4
     assert failed_runs("s", TINY, tmp_path) == []
 
 
 def test_the_report_loads_checkpoints_and_never_trains(tmp_path):
     run = next(r for r in runs_for("s", TINY, search_cells(TINY)) if r.config.model == "beta_vae")
-    record = execute(run, tmp_path, data_root=tmp_path / "data")
+    record = execute(run, Context(tmp_path, tmp_path / "data"))
     checkpoint = run.directory(tmp_path) / CHECKPOINT
     stamp = checkpoint.stat().st_mtime_ns
     [(model, _)] = median_models([record], tmp_path, tmp_path / "data").values()
     saved = torch.load(checkpoint, weights_only=True)["model"]
     assert all(torch.equal(value, saved[key]) for key, value in model.state_dict().items())
+    checkpoint.write_bytes(checkpoint.read_bytes()[:-100])  # read through the digest check: damage is named
+    said = []
+    assert median_models([record], tmp_path, tmp_path / "data", say=said.append) == {}
+    assert said == [f"no traversal for dsprites_small-beta_vae-original: {checkpoint} cannot be read (RuntimeError)"]
     checkpoint.unlink()
     said = []
     assert median_models([record], tmp_path, tmp_path / "data", say=said.append) == {}
@@ -271,18 +302,18 @@ def test_the_report_loads_checkpoints_and_never_trains(tmp_path):
 
 def test_a_metrics_file_that_is_not_an_object_is_evaluated_again(tmp_path):
     run = runs_for("s", TINY, search_cells(TINY))[1]
-    execute(run, tmp_path, data_root=tmp_path / "data")
+    execute(run, Context(tmp_path, tmp_path / "data"))
     (run.directory(tmp_path) / METRICS).write_text("[1, 2]")
     assert status(run, tmp_path) == "trained" and load_records([run], tmp_path) == []
 
 
 def test_dask_backend_on_a_real_local_cluster_equals_a_local_run(tmp_path):
     distributed = pytest.importorskip("distributed")
-    local = run_suite("s", TINY, tmp_path / "local", tmp_path / "data", jobs=1, say=lambda *_: None)
+    local = run_suite("s", TINY, Context(tmp_path / "local", tmp_path / "data"), say=lambda *_: None)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster:
-        remote = run_suite("s", TINY, tmp_path / "dask", tmp_path / "data", say=lambda *_: None, backend="dask",
-                           scheduler=cluster.scheduler_address)
+        context = Context(tmp_path / "dask", tmp_path / "data", backend="dask", scheduler=cluster.scheduler_address)
+        remote = run_suite("s", TINY, context, say=lambda *_: None)
     key = lambda r: r["run_id"]  # noqa: E731
     assert [r["metrics"] for r in sorted(remote, key=key)] == [r["metrics"] for r in sorted(local, key=key)]
     assert len(remote) == 4

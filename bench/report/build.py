@@ -4,9 +4,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.errors import writable_folder
+from bench.models import MODELS
 from bench.report import paired, plots, provenance, tables, verdicts
-from bench.report.records import to_frame, write_jsonl
-from bench.runner import choose_values, run_name
+from bench.report.records import read_jsonl, to_frame, write_jsonl
+from bench.runs import MissingCheckpoint, failed_runs, load_model, run_name, suite_records
+from bench.suites import choose_values, get_profile
+from bench.train import CheckpointDamaged
 
 PCL_NOTE = "PCL has no decoder: it has no reconstruction and no traversal."
 
@@ -23,9 +27,7 @@ def line_search_table(choices: dict) -> pd.DataFrame:
 
 def median_models(records: list[dict], results: Path, data_root=None, say=print) -> dict:
     """The median-MIG run of each dataset x model x variant that has a decoder, loaded for traversals. A run
-    whose checkpoint is missing is named and left out: the report never trains."""
-    from bench.models import MODELS
-    from bench.runner import MissingCheckpoint, load_model
+    whose checkpoint is missing or damaged is named and left out: the report never trains."""
     groups: dict[tuple, list] = {}
     for r in records:
         if MODELS[r["cell"]["model"]].has_decoder:
@@ -35,14 +37,30 @@ def median_models(records: list[dict], results: Path, data_root=None, say=print)
         try:
             models[f"{d}-{m}-{v}"] = load_model(sorted(rs, key=lambda r: r["metrics"]["mig"])[len(rs) // 2],
                                                 results, data_root)
-        except MissingCheckpoint as e:
+        except (MissingCheckpoint, CheckpointDamaged) as e:
             say(f"no traversal for {d}-{m}-{v}: {e}")
     return models
 
 
+def report_suite(suite: str = "inductive-bias", profile: str = "quick", *, results: Path = Path("results"),
+                 records_file: Path | None = None, out: Path | None = None, traversals: bool = True, data_root=None,
+                 say=print) -> Path:
+    """`bench report`: the report of a profile's finished runs in `results`, or of a records file a report wrote
+    (finished runs only: no failures, no checkpoints, so no traversals), in `out` (default:
+    reports/SUITE/PROFILE). Returns its index.md."""
+    if records_file:
+        records, failed = read_jsonl(records_file), ()
+    else:
+        plan = get_profile(suite, profile)
+        records, failed = suite_records(suite, plan, results), failed_runs(suite, plan, results)
+    out = writable_folder(out or f"reports/{suite}/{profile}", "--out")
+    models = median_models(records, results, data_root, say) if traversals and not records_file else None
+    return build_report(records, out, models, failed)
+
+
 def build_report(records: list[dict], out: Path, models_for_traversal=None, failed=()) -> Path:
     """Write records.jsonl, tables (md/tex/csv), plots (png/pdf), verdicts and index.md under `out`; `failed`
-    (runner.failed_runs) are named in a section of their own."""
+    (`bench.runs.failed_runs`) are named in a section of their own."""
     out = Path(out)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "plots").mkdir(parents=True, exist_ok=True)

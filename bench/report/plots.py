@@ -12,8 +12,11 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+import torch  # noqa: E402
 
+from bench.data.show import mosaic  # noqa: E402
 from bench.report.tables import VARIANT_ORDER  # noqa: E402
+from bench.suites import paper_value  # noqa: E402
 
 PALETTE = {"original": "#1f77b4", "modified": "#d62728", "sham": "#ff7f0e", "noise": "#7f7f7f"}
 PANELS_PER_ROW = 3
@@ -29,7 +32,6 @@ def save(fig, stem: Path) -> str:
 def _multiple(model: str, dataset: str, value) -> float:
     """A line-search value as a multiple of the paper's, so one marker means the same for every model; NaN for a
     model without a regulariser."""
-    from bench.suites import paper_value
     paper = None if pd.isna(value) else paper_value(model, dataset)
     return float("nan") if paper is None else value / paper
 
@@ -99,8 +101,6 @@ def active_units(frame: pd.DataFrame, stem: Path) -> str:
 def traversal(model, data, stem: Path, title: str, steps: int = 7, bases: int = 2) -> str:
     """Decoder outputs as each latent z_j sweeps from -2 to 2 with the others at a base image's code: one panel
     per base image, a row per latent, a column per value."""
-    import torch
-    from bench.data.show import mosaic
     _, images = data.sample(bases, np.random.default_rng(0))
     values = np.linspace(-2, 2, steps)
     with torch.no_grad():

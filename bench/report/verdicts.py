@@ -14,7 +14,10 @@ import pandas as pd
 
 from bench.errors import UserError
 from bench.hypotheses import PCL_EQUIVALENT, Contrast, Family, vae_contrasts
+from bench.models import MODELS
 from bench.report import paired, significance
+from bench.report.tables import write_table
+from bench.suites import SUITES
 
 MIN_RUNS = 3
 KEY = ["dataset", "model", "claim"]
@@ -31,7 +34,6 @@ def declared_family(records: list[dict]) -> Family | None:
 
 
 def _hypotheses(suite: str, profile: str) -> Family | None:
-    from bench.suites import SUITES
     found = SUITES[suite].profiles.get(profile) if suite in SUITES else None
     return getattr(found, "hypotheses", None)
 
@@ -39,7 +41,6 @@ def _hypotheses(suite: str, profile: str) -> Family | None:
 def exploratory_family(runs: pd.DataFrame) -> Family:
     """The claims the runs' models and arms allow: the VAE claims for each model with a posterior (the AE shares
     the VAEs' body but has none; PCL has no decoder), and PCL's equivalence."""
-    from bench.models import MODELS
     claims = [c for name, cls in MODELS.items() if cls.has_posterior for c in vae_contrasts(name)]
     arms = {(m, v) for m, v in zip(runs.model, runs.variant)}
     return Family(tuple(c for c in (*claims, PCL_EQUIVALENT)
@@ -93,7 +94,6 @@ def _welch_row(dataset: str, c: Contrast, runs: pd.DataFrame, family: Family) ->
 
 def section(runs: pd.DataFrame, family: Family | None, tables: Path) -> str:
     """The verdicts' section of index.md; its table also goes to tables/verdicts.{md,tex,csv}, numbers in the CSV."""
-    from bench.report.tables import write_table
     if family is None:
         family = exploratory_family(runs)
         if not family.contrasts:

@@ -15,7 +15,6 @@ The beta-VAE runs use the seeds of `bench experiment manipulation-check`'s origi
 
 import argparse
 import json
-import tempfile
 from dataclasses import replace
 
 import numpy as np
@@ -74,8 +73,7 @@ def vae(base: StoredData, patterns: list[str], direction_name: str, seeds: int, 
         for s in range(seeds):
             cell = Cell(model="beta_vae", dataset=base.name, variant="original",
                         value=paper_value("beta_vae", base.name), seed_index=s)
-            with tempfile.TemporaryDirectory() as run_dir:
-                trainer = train(train_config("manipulation-check", profile, cell), variant, run_dir, progress=False)
+            trainer = train(train_config("manipulation-check", profile, cell), variant, None, progress=False)
             metrics = evaluate(trainer.model, variant, METRICS, "cpu")["metrics"]
             print(json.dumps({"variant": variant.variant, "seed": s, "mig": metrics["mig"],
                               "mig_per_factor": metrics["mig_per_factor"]}), flush=True)

@@ -1,0 +1,25 @@
+"""How runs execute: where they read data and write results, on what they train, and how many run at once."""
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bench.data import data_root
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything about executing runs that does not change their results, so none of it enters a run's identity:
+    the results and data roots, the device, the backend (local worker processes, or a dask cluster at
+    `scheduler`), how many runs at once (`jobs`) and how often a run checkpoints."""
+
+    results: Path = Path("results")
+    data_root: Path | None = None  # None: $BENCH_DATA_ROOT, else ./datasets
+    device: str = "cpu"
+    jobs: int = 1
+    backend: str = "local"
+    scheduler: str | None = None
+    checkpoint_every: int = 1000
+
+    def resolved(self) -> "Context":
+        """With absolute roots, so that workers elsewhere (a dask cluster on a shared disk) find the same folders."""
+        return replace(self, results=Path(self.results).resolve(), data_root=data_root(self.data_root).resolve())

@@ -1,0 +1,78 @@
+"""What `bench datasets` does, as functions: build the image caches of a variant, describe the caches, picture a
+dataset or all its variants, and diagnose whether a variant's variance structure still follows the factors."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.data import data_root, load_base, selected
+from bench.data.show import dataset_figure, save, variants_figure
+from bench.data import sources
+from bench.errors import UserError, writable_file
+from bench.manipulation import ARMS, ManipulationConfig, arm_config, guarantee_report
+from bench.manipulation.diagnose import diagnose as diagnose_references
+from bench.manipulation.guarantees import format_report
+from bench.variants import VARIANTS, get, parse_variant
+
+
+def build(dataset: str | None = None, variant: str = "original", root=None, rebuild: bool = False, say=print):
+    """Build the image cache of `dataset` (default: every dataset) in `variant`; `rebuild` renders (or imports)
+    the base images again even where the cache looks valid. A learned variant's guarantees are said."""
+    arm, build_index = parse_variant(variant)
+    for spec in selected(dataset):
+        start = time.perf_counter()
+        if rebuild:
+            load_base(spec, data_root(root), rebuild=True)
+        data = get(spec.name, variant, root)
+        say(f"{spec.name}/{variant}: {len(data)} images ready ({time.perf_counter() - start:.1f} s)")
+        if arm in ARMS:
+            base = get(spec.name, "original", root)
+            say(format_report(guarantee_report(base, data_root(root), arm_config(arm, build_index))))
+
+
+def describe(dataset: str | None = None, root=None, verify: bool = False, say=print):
+    """Factors, sizes, source and cache of `dataset` (default: every dataset); with `verify`, each built cache's
+    checksum is recomputed, and a corrupt one ends in a UserError (so that scripts and CI notice)."""
+    root, corrupt = data_root(root), []
+    for spec in selected(dataset):
+        store = sources.base_store(spec, root)
+        state = "built" if store.is_valid() else "not built yet (bench datasets build)"
+        if verify and store.is_valid():
+            intact = store.verify()
+            state = "built, checksum ok" if intact else "CORRUPT: run bench datasets build --rebuild"
+            corrupt += [] if intact else [spec.name]
+        say(f"{spec.name}: {len(spec.grid)} images of shape {spec.observation_shape}")
+        say("  factors: " + ", ".join(f"{n} ({s})" for n, s in zip(spec.grid.names, spec.grid.sizes)))
+        say(f"  source:  {sources.describe_source(store.params)}")
+        say(f"  cache:   {store.directory} ({store.nbytes / 2**30:.2f} GiB, {state})")
+    if corrupt:
+        raise UserError(f"corrupt image cache: {', '.join(corrupt)}; run bench datasets build --rebuild")
+
+
+def picture(dataset: str, out: Path, variant: str = "original", seed: int = 0, root=None) -> Path:
+    """Write a PNG of random samples of `dataset` in `variant`, then one traversal row per factor."""
+    out = writable_file(out, "--out")
+    save(dataset_figure(get(dataset, variant, root), np.random.default_rng(seed)), out)
+    return out
+
+
+def compare(dataset: str, out: Path, seed: int = 0, root=None) -> Path:
+    """Write a PNG of the same images of `dataset` in every variant, each change magnified."""
+    out = writable_file(out, "--out")
+    variants = {name: get(dataset, name, root) for name in VARIANTS}
+    save(variants_figure(variants, np.random.default_rng(seed)), out)
+    return out
+
+
+def diagnose(dataset: str, variants=("modified", "noise"), steps: int = 2000, out: Path | None = None,
+             root=None) -> dict:
+    """Before any VAE: the factor directions, the references' verdict and the learnability of each of
+    `variants` beside the original (`bench.manipulation.diagnose`); also written to the JSON file `out`."""
+    out = writable_file(out, "--out") if out else None
+    result = diagnose_references({name: get(dataset, name, root) for name in ("original", *variants)},
+                                 ManipulationConfig(), steps=steps)
+    if out:
+        out.write_text(json.dumps(result, indent=2))
+    return result

@@ -1,0 +1,204 @@
+"""Executing runs: one run (trained, resuming, then evaluated, under its directory's lock), many at once in local
+worker processes or on a dask cluster, and the datasets they need, built before they start.
+
+Every run trains and evaluates single-threaded: the thread count can change float reductions, and a run's result
+must not depend on how many workers ran the grid. Runs, not threads, are the unit of parallelism.
+"""
+
+import functools
+import os
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from filelock import FileLock, Timeout
+from joblib import Parallel, delayed
+from tqdm import tqdm
+
+from bench.context import Context
+from bench.data import data_root
+from bench.errors import UserError, lookup, writable_folder
+from bench.ledger import add as add_to_ledger
+from bench.manipulation.acceptance import check_builds
+from bench.metrics import evaluate
+from bench.models import MODELS
+from bench.runs import (FAILED, LOCK, Run, clear_failure, failure, finish, mark_failed, mark_trained, record,
+                        run_name, settled, status, write_config)
+from bench.suites import Profile
+from bench.train import Trainer, TrainConfig, TrainingDiverged, resolve_device, train
+from bench.variants import get, parse_variant
+
+
+def execute(run: Run, context: Context, retry_failed: bool = False, progress: bool = False) -> dict:
+    """Train (resuming) unless trained, evaluate, and write metrics.json then DONE. Returns the record; for a run
+    whose training diverges, its description with `failed` (where and why, also written to FAILED). A failed
+    run is trained again only with `retry_failed`.
+
+    The run directory is locked meanwhile. A second runner that reaches the run waits for the lock, says so,
+    and then returns what the first one left (a record or a failure) instead of training the run again.
+    """
+    results = context.results
+    run.directory(results).mkdir(parents=True, exist_ok=True)
+    with _locked(run.directory(results), run.name):
+        state = status(run, results)
+        if state == "done":
+            return record(run, results)
+        if state == "failed" and not retry_failed:
+            return failure(run, results)
+        clear_failure(run, results)
+        try:
+            return _train_and_evaluate(run, context, progress)
+        except TrainingDiverged as e:
+            # The step and term let the plan and report say where; older errors carried only the message.
+            return mark_failed(run, results, {"step": getattr(e, "step", None), "term": getattr(e, "term", None),
+                                              "message": str(e)})
+
+
+@contextmanager
+def _locked(directory: Path, name: str):
+    # filelock takes an flock(2), which the kernel drops when its holder dies, even by SIGKILL: a killed
+    # runner never leaves a lock behind that would block the rerun.
+    lock = FileLock(directory / LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        tqdm.write(f"{name}: another process is executing this run; waiting for it")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _train_and_evaluate(run: Run, context: Context, progress: bool) -> dict:
+    torch.set_num_threads(1)
+    os.environ["BENCH_THREADS"] = "1"  # and the metrics' own pools fit serially
+    write_config(run, context.results)
+    data = get(run.config.dataset, run.config.variant, context.data_root)
+    start = time.perf_counter()
+    trainer = train(run.config, data, run.directory(context.results), device=context.device,
+                    checkpoint_every=context.checkpoint_every, progress=progress)
+    training = mark_trained(run, context.results, time.perf_counter() - start, context.device)
+    start = time.perf_counter()
+    evaluation = evaluate(trainer.model, data, run.metrics, context.device)
+    done = {**run.describe(), **evaluation, "training": training,
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "evaluation": {"seconds": time.perf_counter() - start}}
+    finish(run, context.results, done)
+    return done
+
+
+def _in_workers(fn, calls: list[tuple], jobs: int):
+    """fn(*args) for each args in `calls`, as they finish, in `jobs` worker processes that exit with this one."""
+    runner = os.getpid()
+    return Parallel(n_jobs=jobs, return_as="generator_unordered")(
+        delayed(_in_worker)(runner, fn, *args) for args in calls)
+
+
+def _in_worker(runner: int, fn, *args):
+    if os.getpid() != runner:  # joblib runs a pool of one in the runner itself
+        _exit_with(runner)
+    return fn(*args)
+
+
+@functools.cache  # one watchdog per worker process
+def _exit_with(runner: int):
+    """End this worker process within half a second of its runner's death.
+
+    A loky worker notices a dead parent only between tasks, so after a SIGKILL of `bench run` it went on training
+    and writing, beside the runs a prompt rerun started. Polling getppid() for the reparenting is Linux's
+    PR_SET_PDEATHSIG without its trap (that signal follows the *thread* that spawned the worker, and loky
+    spawns from a manager thread), and works on every POSIX system. Exiting mid-step is safe: checkpoints and
+    records are written by atomic rename, and the run's lock dies with the process.
+    """
+    def watch():
+        while os.getppid() == runner:
+            time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, name="exit-with-runner", daemon=True).start()
+
+
+def _local(task, todo: list[Run], context: Context):
+    if context.jobs == 1:
+        return map(task, todo)
+    # Two single-threaded workers beat one two-threaded process here (bench benchmark train).
+    return _in_workers(task, [(r,) for r in todo], context.jobs)
+
+
+def _dask(task, todo: list[Run], context: Context):
+    """On an existing dask.distributed cluster; its workers must see the results and data roots (shared disk)."""
+    try:
+        from distributed import Client, as_completed  # an optional dependency, needed only here
+    except ImportError:
+        raise UserError("--backend dask needs dask.distributed: pip install -e '.[dask]'") from None
+    if not context.scheduler:
+        raise UserError("--backend dask needs --scheduler ADDRESS of a running scheduler, e.g. tcp://host:8786")
+    try:
+        client = Client(context.scheduler)
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot use the dask scheduler {context.scheduler!r} ({e}); give the address of a running "
+                        "scheduler, e.g. tcp://host:8786") from None
+    with client:
+        futures = [client.submit(task, r, pure=False) for r in todo]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+BACKENDS = {"local": _local, "dask": _dask}
+
+
+def execute_all(runs: list[Run], context: Context, desc: str = "runs", ledger: Path | None = None,
+                retry_failed: bool = False) -> list[dict]:
+    """Execute every run that is not settled (done, or failed unless `retry_failed`), with a progress bar over
+    runs; add each record to `ledger`. Returns the records; a run whose training diverges is said and left out."""
+    execute_on = lookup(BACKENDS, context.backend, "backend")
+    todo = [r for r in runs if not settled(r, context.results, retry_failed)]
+    task = functools.partial(execute, context=context.resolved(), retry_failed=retry_failed)
+    records = []
+    with tqdm(total=len(todo), desc=desc, unit="run") as bar:
+        for done in execute_on(task, todo, context):
+            bar.update(1)
+            if "failed" in done:
+                bar.write(f"{run_name(done['cell'])} FAILED: {done['failed']['message']} (kept in "
+                          f"runs/{done['run_id']}/{FAILED}; `bench run --retry-failed` trains it again)")
+                continue
+            records.append(done)
+            if ledger:
+                add_to_ledger(ledger, done)
+    return records
+
+
+def prepare_data(profile: Profile, context: Context):
+    """Build every dataset variant once, before the runs start, so parallel runs never each train a learned
+    variant's game. The base images first, here; then the variants (each learned build trains a game) in `jobs`
+    single-threaded workers, so a build does not depend on how many ran beside it. A confirmatory profile's
+    builds must then pass their pre-registered acceptance test."""
+    for dataset in profile.datasets:
+        get(dataset, "original", context.data_root)
+    calls = [(d, v, context.data_root) for d in profile.datasets for v in profile.data_variants()]
+    list(_in_workers(_prepare_variant, calls, max(1, min(context.jobs, len(calls)))))
+    if profile.builds:
+        for dataset in profile.datasets:
+            check_builds(get(dataset, "original", context.data_root), data_root(context.data_root),
+                         [parse_variant(v) for v in profile.data_variants()])
+
+
+def _prepare_variant(dataset: str, variant: str, root):
+    torch.set_num_threads(1)
+    get(dataset, variant, root)
+
+
+def train_alone(model: str, dataset: str, variant: str = "original", *, seed: int = 0, steps: int = 300_000,
+                out: Path | None = None, device: str = "cpu", checkpoint_every: int = 1000, progress: bool = True,
+                data_root=None) -> tuple[Trainer, Path]:
+    """Train one model outside any suite into `out` (default: results/train/MODEL-DATASET-VARIANT-seedS),
+    resuming from the checkpoint there. Returns the trainer and the run directory."""
+    lookup(MODELS, model, "model")  # every name and the device are checked before the dataset is built
+    resolve_device(device)
+    out = writable_folder(out or f"results/train/{model}-{dataset}-{variant}-seed{seed}", "--out")
+    data = get(dataset, variant, data_root)
+    config = TrainConfig(model, dataset, variant, seed=seed, steps=steps)
+    return train(config, data, out, device=device, checkpoint_every=checkpoint_every, progress=progress), out
