@@ -35,7 +35,7 @@ def learned_identity(arm: str):
     return of
 
 
-VARIANTS = {"original": original, "modified": learned("modified"), "sham": learned("sham"), "noise": noise}
+VARIANTS = {"original": original, **{arm: learned(arm) for arm in ARMS}, "noise": noise}
 # Variants whose images depend on settings beyond their name: those settings enter every run's identity. Only
 # these have builds.
 IDENTITIES = {arm: learned_identity(arm) for arm in ARMS}

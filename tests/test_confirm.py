@@ -1,7 +1,6 @@
 """The confirmatory profile's design: paired seeds, builds of the learned variants, the sham, the acceptance
 rule and the committed ledger."""
 
-import dataclasses
 import json
 
 import pytest
@@ -10,7 +9,7 @@ from bench import ledger
 from bench.variants import identity, parse_variant
 from bench.errors import UserError
 from bench.manipulation.acceptance import accepted
-from bench.runs import DONE, Run, restore, run_id, runs_for, status
+from bench.runs import DONE, restore, runs_for, status
 from bench.suites import fixed_choices, get_profile, train_config, variant_cells
 
 CONFIRM = get_profile("inductive-bias", "confirm")
