@@ -169,24 +169,20 @@ def cmd_benchmark_train(args):
 # The parser, one small piece per command.
 
 def _datasets_parser(commands):
-    actions = commands.add_parser("datasets", help="build, inspect and picture the ground-truth datasets").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
+    group = commands.add_parser("datasets", help="build, inspect and picture the ground-truth datasets")
+    actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = _command(actions, "build", "render (or import the original files) and cache the images", cmd_datasets_build)
     _dataset(p)
-    p.add_argument("--variant", default="original",
-                   help="original, noise, modified or sham (the learned ones train their game first); default: original")
+    p.add_argument("--variant", default="original", help="original, noise, modified or sham (the learned ones "
+                   "train their game first); default: original")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cache even if it looks valid")
     p = _command(actions, "info", "factors, sizes, source and cache of each dataset", cmd_datasets_info)
     _dataset(p)
     p.add_argument("--verify", action="store_true", help="recompute the cache checksum")
-    for name, help, func in (("show", "write a picture of random samples and factor traversals", cmd_datasets_show),
-                             ("compare", "picture the same images in every variant, with the changes magnified",
-                              cmd_datasets_compare)):
-        p = _command(actions, name, help, func)
-        _dataset(p, required=True)
-        p.add_argument("--out", required=True, help="PNG file to write")
-        p.add_argument("--seed", type=int, default=0)
-    actions.choices["show"].add_argument("--variant", default="original")
+    p = _picture(actions, "show", "write a picture of random samples and factor traversals", cmd_datasets_show)
+    p.add_argument("--variant", default="original")
+    _picture(actions, "compare", "picture the same images in every variant, with the changes magnified",
+             cmd_datasets_compare)
     p = _command(actions, "diagnose", "before any VAE: does a variant's variance structure follow the factors?",
                  cmd_datasets_diagnose)
     _dataset(p, required=True)
@@ -194,6 +190,14 @@ def _datasets_parser(commands):
                    help="variants to set beside the original (default: modified noise)")
     p.add_argument("--steps", type=_positive, default=2000, help="training steps of the two references (default: 2000)")
     p.add_argument("--out", help="also write the numbers as JSON")
+
+
+def _picture(actions, name: str, help: str, func):
+    p = _command(actions, name, help, func)
+    _dataset(p, required=True)
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--seed", type=int, default=0)
+    return p
 
 
 def _train_parser(commands):

@@ -87,7 +87,9 @@ def steps_per_second(model: str, dataset: str, context: Context, steps: int = 3)
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def _estimate(measured: dict, todo: list, later: list, context: Context) -> str:

@@ -9,8 +9,6 @@ before the process starts, so the CLI re-executes itself once with them set.
 import os
 import sys
 
-import torch
-
 ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": "1073741824", "MALLOC_TRIM_THRESHOLD_": "1073741824"}
 
 
@@ -26,4 +24,5 @@ def configure_threads():
     """Use $BENCH_THREADS torch threads when set (the runner's single-threaded workers set it to 1)."""
     threads = os.environ.get("BENCH_THREADS")
     if threads:
+        import torch  # here, not at the top: the CLI imports this module before it re-executes itself
         torch.set_num_threads(int(threads))
