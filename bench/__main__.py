@@ -111,9 +111,29 @@ def cmd_train(args):
     start = time.perf_counter()
     trainer, out = train_alone(args.model, args.dataset, args.variant, seed=args.seed, steps=args.steps,
                                out=args.out, device=args.device, checkpoint_every=args.checkpoint_every,
-                               progress=not args.quiet, data_root=args.data_root)
+                               log_every=args.log_every, progress=not args.quiet, data_root=args.data_root)
     print(f"trained {args.model} on {args.dataset}/{args.variant} to step {trainer.step} "
           f"in {time.perf_counter() - start:.0f} s; checkpoint in {out}")
+
+
+def cmd_evaluate(args):
+    from bench.trained import evaluate_run
+    evaluation, path = evaluate_run(args.run_dir, args.metrics and args.metrics.split(","), args.data_root,
+                                    args.device)
+    for name, value in evaluation["metrics"].items():
+        if isinstance(value, (int, float)):  # per-factor lists and matrices are in the file
+            print(f"{name}: {value:.4g}")
+    print(f"wrote {path}")
+
+
+def cmd_traverse(args):
+    from bench.trained import draw_traversal
+    print(f"wrote {draw_traversal(args.run_dir, args.out, args.data_root)}")
+
+
+def cmd_curves(args):
+    from bench.trained import draw_curves
+    print(f"wrote {draw_curves(args.run_dir, args.out)}")
 
 
 def cmd_run(args):
@@ -209,8 +229,25 @@ def _train_parser(commands):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda (default: cpu)")
     p.add_argument("--checkpoint-every", type=_positive, default=1000)
+    p.add_argument("--log-every", type=_positive, default=100, help="steps between rows of losses.csv (default: 100)")
     p.add_argument("--out", help="run directory (default: results/train/MODEL-DATASET-VARIANT-seedS)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _one_run_parser(commands):
+    p = _command(commands, "evaluate", "evaluate one trained run with chosen metrics (its record is kept)",
+                 cmd_evaluate)
+    p.add_argument("run_dir", help="a run directory (bench train --out, or results/runs/ID)")
+    p.add_argument("--metrics", help="comma-separated metric names, opt-in ones included, e.g. mig,factor_vae_score "
+                   "(default: the study's)")
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda (default: cpu)")
+    p = _command(commands, "traverse", "draw one trained run's latent traversals", cmd_traverse)
+    p.add_argument("run_dir", help="a run directory")
+    p.add_argument("--out", required=True, help="PNG file to write (a PDF is written beside it)")
+    p = _command(commands, "curves", "draw one run's loss terms against the step, from its losses.csv", cmd_curves,
+                 data_root=False)
+    p.add_argument("run_dir", help="a run directory")
+    p.add_argument("--out", required=True, help="PNG file to write (a PDF is written beside it)")
 
 
 def _run_parser(commands):
@@ -292,8 +329,8 @@ def _benchmark_parser(commands):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m bench", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for piece in (_datasets_parser, _train_parser, _run_parser, _report_parser, _experiment_parser, _check_parser,
-                  _benchmark_parser):
+    for piece in (_datasets_parser, _train_parser, _one_run_parser, _run_parser, _report_parser, _experiment_parser,
+                  _check_parser, _benchmark_parser):
         piece(commands)
     return parser
 

@@ -192,8 +192,8 @@ def _prepare_variant(dataset: str, variant: str, root):
 
 
 def train_alone(model: str, dataset: str, variant: str = "original", *, seed: int = 0, steps: int = 300_000,
-                out: Path | None = None, device: str = "cpu", checkpoint_every: int = 1000, progress: bool = True,
-                data_root=None) -> tuple[Trainer, Path]:
+                out: Path | None = None, device: str = "cpu", checkpoint_every: int = 1000, log_every: int = 100,
+                progress: bool = True, data_root=None) -> tuple[Trainer, Path]:
     """Train one model outside any suite into `out` (default: results/train/MODEL-DATASET-VARIANT-seedS),
     resuming from the checkpoint there. Returns the trainer and the run directory."""
     lookup(MODELS, model, "model")  # every name and the device are checked before the dataset is built
@@ -201,4 +201,5 @@ def train_alone(model: str, dataset: str, variant: str = "original", *, seed: in
     out = writable_folder(out or f"results/train/{model}-{dataset}-{variant}-seed{seed}", "--out")
     data = get(dataset, variant, data_root)
     config = TrainConfig(model, dataset, variant, seed=seed, steps=steps)
-    return train(config, data, out, device=device, checkpoint_every=checkpoint_every, progress=progress), out
+    return train(config, data, out, device=device, checkpoint_every=checkpoint_every, log_every=log_every,
+                 progress=progress), out

@@ -195,9 +195,29 @@ def load_model(record: dict, results: Path, data_root=None):
     path = Path(results) / "runs" / record["run_id"] / CHECKPOINT
     if not path.exists():
         raise MissingCheckpoint(f"{run_name(record['cell'])}: its checkpoint {path} is missing")
-    c = dict(record["config"])
+    return _model_from(record["config"], read_checkpoint(path, "cpu"), data_root)
+
+
+def load_run(run_dir: Path, data_root=None):
+    """The trained model in a run directory (of `bench run` or `bench train`), with its dataset, from its final
+    checkpoint read through the digest check; a one-line UserError if the directory holds no finished training."""
+    path = Path(run_dir) / CHECKPOINT
+    if not path.exists():
+        raise UserError(f"{run_dir} holds no trained run (no {CHECKPOINT}); give the directory that "
+                        "`bench train --out` or `bench run` wrote")
+    state = read_checkpoint(path, "cpu")
+    config = json.loads(state["config"])
+    if state["step"] < config["steps"]:
+        raise UserError(f"{run_dir} is unfinished (step {state['step']} of {config['steps']}); run the same training "
+                        "command again to finish it")
+    return _model_from(config, state, data_root)
+
+
+def _model_from(config: dict, state: dict, data_root=None):
+    """The model of a run's `config` (as TrainConfig.to_dict gives it) with the checkpoint `state`, and its data."""
+    c = dict(config)
     c["model_config"] = MODELS[c["model"]].Config(**(c["model_config"] or {}))
     data = get(c["dataset"], c["variant"], data_root)
     trainer = Trainer.on(TrainConfig(**c), data, "cpu")
-    trainer.load(read_checkpoint(path, "cpu"))
+    trainer.load(state)
     return trainer.model.eval(), data

@@ -5,6 +5,8 @@ generators and the NumPy generator that draws batches), so a run killed at any m
 continues exactly where its last checkpoint left off and ends with the same weights as an uninterrupted run on
 the same machine. It also holds a digest of all that, and the one before it is kept, so that a damaged
 checkpoint is refused and the run falls back to the previous one (or, with none intact, starts again).
+Beside the checkpoint, `losses.csv` records the loss terms every `log_every` steps; it is written just before
+each checkpoint and cut back to the checkpoint's step on resume, so a resumed run neither repeats nor loses rows.
 """
 
 import dataclasses
@@ -21,13 +23,14 @@ import torch
 from tqdm import tqdm
 
 from bench import models
-from bench.atomic import atomic_write_bytes, remove_stale_temps
+from bench.atomic import atomic_write_bytes, atomic_write_text, remove_stale_temps
 from bench.data.ground_truth import GroundTruthData
 from bench.errors import UserError
 from bench.seeding import seed_hash
 
 CHECKPOINT = "checkpoint.pt"
 PREVIOUS_CHECKPOINT = "checkpoint.previous.pt"  # the one before, for when the newest is found damaged
+LOSSES = "losses.csv"
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,37 @@ def resume(trainer: Trainer, run_dir: Path, device):
         print(f"warning: {'; '.join(damaged)}; {outcome}", file=sys.stderr)
 
 
+class LossLog:
+    """The rows of `losses.csv` (step, then one column per loss term, the values of that step's batch). It starts
+    from the file's rows up to `step`, the step training resumes from: rows a killed run wrote past its last
+    checkpoint are dropped, and training writes them again, the same, since it repeats the same steps."""
+
+    def __init__(self, path: Path, step: int):
+        self.path, self.header, self.rows = Path(path), None, []
+        lines = self.path.read_text().splitlines() if self.path.exists() else []
+        if lines:
+            self.header = lines[0]
+            self.rows = [line for line in lines[1:] if int(line.partition(",")[0]) <= step]
+
+    def add(self, step: int, terms: dict[str, float]):
+        self.header = self.header or ",".join(["step", *terms])
+        self.rows.append(",".join([str(step), *(repr(v) for v in terms.values())]))
+
+    def write(self):
+        if self.header:
+            atomic_write_text(self.path, "\n".join([self.header, *self.rows]) + "\n")
+
+
+def read_losses(run_dir: Path) -> tuple[list[int], dict[str, list[float]]]:
+    """The steps and each loss term's values in a run directory's `losses.csv`; UserError if it has none."""
+    path = Path(run_dir) / LOSSES
+    if not path.exists():
+        raise UserError(f"{run_dir} has no {LOSSES}; train the run first (runs trained before it existed have none)")
+    header, *rows = [line.split(",") for line in path.read_text().splitlines()]
+    columns = list(zip(*rows)) or [()] * len(header)
+    return [int(s) for s in columns[0]], {name: [float(v) for v in col] for name, col in zip(header[1:], columns[1:])}
+
+
 def batch(data: GroundTruthData, model: models.Model, size: int, rng: np.random.Generator) -> torch.Tensor:
     """(B, C, H, W) images, or (B/2, 2, C, H, W) temporal pairs for models that need two observations."""
     if model.observations == 2:
@@ -265,31 +299,37 @@ def batches(trainer: Trainer, data: GroundTruthData, device):
 
 
 def train(config: TrainConfig, data: GroundTruthData, run_dir: Path | None, *, device="cpu", checkpoint_every=1000,
-          progress=True) -> Trainer:
+          progress=True, log_every: int = 100) -> Trainer:
     """Train to `config.steps`, resuming from `run_dir/checkpoint.pt` when it exists (no run_dir: no checkpoints)."""
     device = resolve_device(str(device))
     trainer = Trainer.on(config, data, device)
     return fit(trainer, batches(trainer, data, device), run_dir, device=device, checkpoint_every=checkpoint_every,
-               progress=progress, desc=f"{config.model} on {config.dataset}/{config.variant}")
+               progress=progress, desc=f"{config.model} on {config.dataset}/{config.variant}", log_every=log_every)
 
 
 def fit(trainer: Trainer, draw, run_dir: Path | None = None, *, device="cpu", checkpoint_every: int = 1000,
-        progress: bool = False, desc: str = "training", until: int | None = None) -> Trainer:
+        progress: bool = False, desc: str = "training", until: int | None = None, log_every: int = 100) -> Trainer:
     """Step `trainer` on batches from `draw()` to step `until` (default: `trainer.config.steps`). With a `run_dir`,
-    it resumes from the checkpoint there and writes one every `checkpoint_every` steps and at the end; without,
-    it trains in memory, as a measurement or a milestone curve does."""
+    it resumes from the checkpoint there, writes one every `checkpoint_every` steps and at the end, and records
+    the loss terms every `log_every` steps in `losses.csv`; without, it trains in memory, as a measurement or a
+    milestone curve does."""
     steps = trainer.config.steps if until is None else until
+    log = None
     if run_dir is not None:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(run_dir)
         resume(trainer, run_dir, device)
+        log = LossLog(run_dir / LOSSES, trainer.step)
     trainer.model.train()
     with tqdm(total=steps, initial=trainer.step, desc=desc, unit="step", disable=not progress,
               dynamic_ncols=True) as bar:
         while trainer.step < steps:
             terms = train_step(trainer, draw())
+            if log is not None and (trainer.step % log_every == 0 or trainer.step == steps):
+                log.add(trainer.step, terms)
             if run_dir is not None and (trainer.step % checkpoint_every == 0 or trainer.step == steps):
+                log.write()  # before the checkpoint: rows past it are cut on resume, rows before it are never lost
                 trainer.save(run_dir / CHECKPOINT)
             bar.update(1)
             if trainer.step % 10 == 0:

@@ -6,7 +6,8 @@ import pytest
 from bench.__main__ import build_parser, main
 
 COMMANDS = [[], ["datasets"], ["datasets", "build"], ["datasets", "info"], ["datasets", "show"], ["datasets", "compare"], ["datasets", "diagnose"],
-            ["benchmark"], ["benchmark", "datasets"], ["benchmark", "train"], ["benchmark", "metrics"], ["train"], ["run"], ["report"], ["check"],
+            ["benchmark"], ["benchmark", "datasets"], ["benchmark", "train"], ["benchmark", "metrics"], ["train"], ["evaluate"], ["traverse"], ["curves"],
+            ["run"], ["report"], ["check"],
             ["experiment"], ["experiment", "mig-vs-steps"],
             ["experiment", "manipulation-check"]]
 

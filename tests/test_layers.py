@@ -22,7 +22,7 @@ LAYERS = (
     ("bench.runs", "bench.context"),
     ("bench.plan", "bench.launch"),
     ("bench.runner", "bench.datasets"),
-    ("bench.report", "bench.check"),
+    ("bench.report", "bench.check", "bench.trained"),
     ("bench.experiments", "bench.benchmarks"),
     ("bench.__main__",),
 )

@@ -128,3 +128,20 @@ def _show_grid(ax, picture: np.ndarray, rows: int, values: np.ndarray):
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
+
+
+def loss_curves(steps: list[int], terms: dict[str, list[float]], stem: Path, title: str) -> str:
+    """One panel per loss term, its value against the training step."""
+    rows = -(-len(terms) // PANELS_PER_ROW)
+    columns = min(len(terms), PANELS_PER_ROW)
+    fig, axes = plt.subplots(rows, columns, squeeze=False, figsize=(3.2 * columns, 2.4 * rows))
+    for ax, (name, values) in zip(axes.flat, terms.items()):
+        ax.plot(steps, values, lw=1)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[len(terms):]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return save(fig, stem)
