@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from bench.atomic import atomic_write_text
 from bench.data.ground_truth import GroundTruthData, StoredData
@@ -76,6 +77,17 @@ def accepted(gaps: dict) -> bool:
             and min(v if v is not None else -np.inf for v in gaps["learnability"]) > NOISE_CEILING)
 
 
+def _single_threaded(measure, *args):
+    """Measured on one thread, as every run is: the thread count changes float reductions, so the recorded gaps
+    would otherwise depend on the machine's cores (and two threads beside other work ran 4x slower here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return measure(*args)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def check_builds(base: StoredData, root: Path, builds: list[tuple[str, int | None]],
                  acceptance: Acceptance = Acceptance()) -> dict:
     """Judge every learned build among `builds` (arm, build) once, recording the result in its build report; then
@@ -89,7 +101,8 @@ def check_builds(base: StoredData, root: Path, builds: list[tuple[str, int | Non
         path = modified_store(base, root, config).directory / REPORT
         report = json.loads(path.read_text())
         if report.get("acceptance", {}).get("settings") != acceptance.to_dict():
-            gaps = reference_gaps(original_references, load_arm(base, root, arm, build, progress=False), target)
+            gaps = _single_threaded(reference_gaps, original_references,
+                                    load_arm(base, root, arm, build, progress=False), target)
             gated = config.mixing == target.mixing  # the sham has no target of its own to pass
             report["acceptance"] = {"settings": acceptance.to_dict(), "target": target.mixing, **gaps,
                                     "gated": gated, "passed": accepted(gaps) if gated else None}
