@@ -10,7 +10,7 @@ import sys
 import time
 
 from bench.errors import UserError, os_error_message
-from bench.runtime import configure_threads, reexec_with_allocator_settings
+from bench.runtime import configure_threads
 
 DESCRIPTION = ("Reproduce the inductive-bias study of disentanglement (Zietlow et al., ICML 2021): build the datasets, "
                "train models, run a suite, report it beside the paper, and check for regressions.")
@@ -356,5 +356,4 @@ def _fail(message: str) -> int:
 
 
 if __name__ == "__main__":
-    reexec_with_allocator_settings()
     sys.exit(main())
