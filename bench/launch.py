@@ -171,19 +171,20 @@ def execute_all(runs: list[Run], context: Context, desc: str = "runs", ledger: P
     return records
 
 
-def prepare_data(profile: Profile, context: Context):
+def prepare_data(profile: Profile, context: Context) -> dict[str, dict]:
     """Build every dataset variant once, before the runs start, so parallel runs never each train a learned
     variant's game. The base images first, here; then the variants (each learned build trains a game) in `jobs`
     single-threaded workers, so a build does not depend on how many ran beside it. A confirmatory profile's
-    builds must then pass their pre-registered acceptance test."""
+    builds must then pass their pre-registered acceptance test: returns {dataset: {variant: its result}}."""
     for dataset in profile.datasets:
         get(dataset, "original", context.data_root)
     calls = [(d, v, context.data_root) for d in profile.datasets for v in profile.data_variants()]
     list(_in_workers(_prepare_variant, calls, max(1, min(context.jobs, len(calls)))))
-    if profile.builds:
-        for dataset in profile.datasets:
-            check_builds(get(dataset, "original", context.data_root), data_root(context.data_root),
-                         [parse_variant(v) for v in profile.data_variants()])
+    if not profile.builds:
+        return {}
+    return {dataset: check_builds(get(dataset, "original", context.data_root), data_root(context.data_root),
+                                  [parse_variant(v) for v in profile.data_variants()])
+            for dataset in profile.datasets}
 
 
 def _prepare_variant(dataset: str, variant: str, root):

@@ -33,3 +33,9 @@ def add(path: Path, record: dict):
     records = read(path) | {record["run_id"]: record}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, "".join(json.dumps(records[k], sort_keys=True) + "\n" for k in sorted(records)))
+
+
+def write_acceptance(path: Path, acceptance: dict):
+    """The builds' acceptance results ({dataset: {variant: gaps, verdict}}), committed as `acceptance.json` beside
+    the ledger: they live in the data cache's build reports, which no checkout has."""
+    atomic_write_text(Path(path).with_name("acceptance.json"), json.dumps(acceptance, indent=2, sort_keys=True))

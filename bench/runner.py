@@ -6,6 +6,7 @@ from bench.data import DATASETS
 from bench.errors import lookup, writable_folder
 from bench.launch import execute_all, prepare_data
 from bench.ledger import read as read_ledger
+from bench.ledger import write_acceptance
 from bench.models import MODELS
 from bench.plan import describe
 from bench.runs import load_records, restore, search_runs, suite_records, variant_runs
@@ -26,7 +27,9 @@ def run_suite(suite: str, profile: Profile, context: Context = Context(), *, dry
         say(line)
     if dry_run:
         return []
-    prepare_data(profile, context)
+    acceptance = prepare_data(profile, context)
+    if ledger and acceptance:
+        write_acceptance(ledger, acceptance)
     search = search_runs(suite, profile)
     execute_all(search, context, "line search", ledger, retry_failed)
     values = chosen_values(profile, load_records(search, context.results))

@@ -104,3 +104,9 @@ def test_a_damaged_ledger_is_a_one_line_error(tmp_path):
     path.write_text('[1, 2]\n')
     with pytest.raises(UserError):
         ledger.read(path)
+
+
+def test_the_builds_acceptance_is_written_beside_the_ledger(tmp_path):
+    acceptance = {"d": {"modified@1": {"gap": [-1.0], "original_gap": [2.0], "passed": True}}}
+    ledger.write_acceptance(tmp_path / "records.jsonl", acceptance)
+    assert json.loads((tmp_path / "acceptance.json").read_text()) == acceptance
