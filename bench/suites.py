@@ -68,18 +68,23 @@ class Profile:
     builds: int = 0  # independent builds of each learned variant; seed k trains on build k % builds + 1
     paired: bool = False  # seeds leave the variant out: seed k of every variant starts and batches alike
     hypotheses: Family | None = None  # what the report tests, declared before the runs
+    # Builds that failed their acceptance test, each replaced by a later game seed as the pre-registration
+    # prescribes: (arm, failed build, replacement). A deviation from the plan, reported as one.
+    replaced_builds: tuple[tuple[str, int, int], ...] = ()
 
     def seeds_of(self, model: str) -> int:
         return dict(self.seeds_by_model).get(model, self.seeds)
 
     def build_of(self, variant: str, seed_index: int) -> int | None:
-        return seed_index % self.builds + 1 if self.builds and variant in IDENTITIES else None
+        if not (self.builds and variant in IDENTITIES):
+            return None
+        build = seed_index % self.builds + 1
+        return {(arm, old): new for arm, old, new in self.replaced_builds}.get((variant, build), build)
 
     def data_variants(self) -> list[str]:
         """Every variant's name with its builds, as the runs read them (`modified@2`)."""
-        builds = range(1, self.builds + 1) if self.builds else [None]
-        return list(dict.fromkeys(variant_name(v, b if v in IDENTITIES else None)
-                                  for v in self.variants for b in builds))
+        return list(dict.fromkeys(variant_name(v, self.build_of(v, k))
+                                  for v in self.variants for k in range(max(self.builds, 1))))
 
     def compared_variants(self) -> tuple[str, ...]:
         """The variants of the second stage: all of them when the values are fixed in advance."""
@@ -201,7 +206,9 @@ INDUCTIVE_BIAS = Suite("inductive-bias", {
                        seeds_by_model=(("beta_tcvae", 5), ("factor_vae", 5), ("slow_vae", 5), ("ae", 5)),
                        fixed_values=(("beta_vae", 8.0), ("beta_tcvae", 12.0), ("factor_vae", 35.0),
                                      ("slow_vae", 20.0), ("pcl", None), ("ae", None)),
-                       builds=3, paired=True, hypotheses=CONFIRM_DSPRITES),
+                       builds=3, paired=True, hypotheses=CONFIRM_DSPRITES,
+                       # modified@2 failed its acceptance test (docs/preregistration-deviations.md)
+                       replaced_builds=(("modified", 2, 4),)),
     # The whole pipeline in a few minutes on a CPU, for CI (`bench check`); its numbers mean nothing.
     "smoke": Profile("smoke", datasets=("dsprites_small",), variants=("original", "noise"),
                      models=("beta_vae", "pcl"), multipliers=(0.5, 1.0), seeds=2, steps=40,

@@ -38,10 +38,11 @@ def test_seeds_spread_evenly_over_the_builds_of_each_learned_arm():
     cells = [c for c in confirm_cells() if c.model == "beta_vae"]
     for arm in ("modified", "sham"):
         builds = [c.build for c in cells if c.variant == arm]
-        assert sorted(builds) == sorted([1, 2, 3] * 3 + [1])  # 10 seeds over 3 builds
+        spread = {"modified": [1, 4, 3], "sham": [1, 2, 3]}[arm]  # modified@2 failed, replaced by game seed 4
+        assert sorted(builds) == sorted(spread * 3 + [1])  # 10 seeds over 3 builds
     assert {c.build for c in cells if c.variant in ("original", "noise")} == {None}
     assert {train_config("inductive-bias", CONFIRM, c).variant for c in cells} == {
-        "original", "noise", "modified@1", "modified@2", "modified@3", "sham@1", "sham@2", "sham@3"}
+        "original", "noise", "modified@1", "modified@4", "modified@3", "sham@1", "sham@2", "sham@3"}
 
 
 def test_every_model_runs_every_arm_at_its_fixed_value_with_the_declared_seeds():
@@ -110,3 +111,10 @@ def test_the_builds_acceptance_is_written_beside_the_ledger(tmp_path):
     acceptance = {"d": {"modified@1": {"gap": [-1.0], "original_gap": [2.0], "passed": True}}}
     ledger.write_acceptance(tmp_path / "records.jsonl", acceptance)
     assert json.loads((tmp_path / "acceptance.json").read_text()) == acceptance
+
+
+def test_a_replaced_build_takes_the_failed_ones_seeds_and_nothing_else():
+    cells = confirm_cells()
+    on_four = {(c.model, c.seed_index) for c in cells if c.variant == "modified" and c.build == 4}
+    assert on_four == {(c.model, c.seed_index) for c in cells if c.variant == "modified" and c.seed_index % 3 == 1}
+    assert "modified@2" not in CONFIRM.data_variants() and "sham@2" in CONFIRM.data_variants()

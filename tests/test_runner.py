@@ -53,8 +53,12 @@ def test_run_hash_is_stable_and_sensitive():
     ("smoke", "beta_vae/dsprites_small/original/value=4.0/seed=0", "original", "6196797739fae503",
      2238880529517414186),
     ("smoke", "pcl/dsprites_small/original/value=None/seed=0", "original", "7c68eabca4d50c29", 6055457191794980999),
-    ("confirm", "beta_vae/dsprites_halfy/modified/value=8.0/seed=4", "modified@2", "7624f3f4336d5f5e",
+    # Seed 4 trained on modified@2 until that build failed its acceptance test; its replacement, game seed 4,
+    # names the run (docs/preregistration-deviations.md). Its seed did not move.
+    ("confirm", "beta_vae/dsprites_halfy/modified/value=8.0/seed=4", "modified@4", "a9a88946991ab670",
      6820940773851875152),
+    ("confirm", "beta_vae/dsprites_halfy/modified/value=8.0/seed=5", "modified@3", "3ad481d7e21e89f7",
+     9171269425461481737),
     ("confirm", "pcl/dsprites_halfy/sham/value=None/seed=9", "sham@1", "dca0abc592dd7deb", 7201118950370905015),
 ])
 def test_run_ids_and_seeds_are_pinned(profile, name, variant, run, seed):
