@@ -8,7 +8,7 @@ import pytest
 from bench import ledger
 from bench.variants import identity, parse_variant
 from bench.errors import UserError
-from bench.manipulation.acceptance import accepted
+from bench.manipulation.acceptance import Acceptance, accepted
 from bench.runs import DONE, restore, runs_for, status
 from bench.suites import fixed_choices, get_profile, train_config, variant_cells
 
@@ -118,3 +118,8 @@ def test_a_replaced_build_takes_the_failed_ones_seeds_and_nothing_else():
     on_four = {(c.model, c.seed_index) for c in cells if c.variant == "modified" and c.build == 4}
     assert on_four == {(c.model, c.seed_index) for c in cells if c.variant == "modified" and c.seed_index % 3 == 1}
     assert "modified@2" not in CONFIRM.data_variants() and "sham@2" in CONFIRM.data_variants()
+
+
+def test_acceptance_settings_compare_equal_after_a_round_trip_through_a_build_report():
+    settings = Acceptance().to_dict()  # a stored result is reused only when its settings compare equal
+    assert json.loads(json.dumps(settings)) == settings

@@ -36,7 +36,8 @@ class Acceptance:
     held_out: int = 512  # images the gaps are measured on, drawn apart from training batches
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON-normal (lists, not tuples), so it compares equal to what a build report stored."""
+        return json.loads(json.dumps(asdict(self)))
 
 
 class OriginalReferences:
