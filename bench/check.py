@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.atomic import atomic_write_text
 from bench.context import Context
 from bench.errors import UserError, writable_file, writable_folder
-from bench.metrics import CHECKED, RELATIVE
+from bench.metrics import checked, relative
 from bench.runner import run_suite
 from bench.runs import run_name
 from bench.suites import get_profile
@@ -28,7 +28,7 @@ def record_key(record: dict) -> str:
 
 
 def current_values(records: list[dict]) -> dict:
-    return {record_key(r): {m: r["metrics"][m] for m in CHECKED if m in r["metrics"]} for r in records}
+    return {record_key(r): {m: r["metrics"][m] for m in checked() if m in r["metrics"]} for r in records}
 
 
 def compare(baseline: dict, current: dict, tolerance=TOLERANCE) -> list[tuple]:
@@ -41,7 +41,7 @@ def compare(baseline: dict, current: dict, tolerance=TOLERANCE) -> list[tuple]:
             if a is None or b is None:
                 moved.append((key, metric, a, b))
                 continue
-            limit = tolerance["relative"] * abs(a) if metric in RELATIVE else tolerance["absolute"]
+            limit = tolerance["relative"] * abs(a) if metric in relative() else tolerance["absolute"]
             if abs(a - b) > limit:
                 moved.append((key, metric, a, b))
     return moved
@@ -83,7 +83,7 @@ def _against_baseline(baseline_path: Path, context: Context, update: bool, say) 
         return True
     moved = compare(stored["values"], current, stored.get("tolerance", TOLERANCE))
     if not moved:
-        say(f"check passed: {len(current)} runs x {len(CHECKED)} metrics within tolerance {stored.get('tolerance')}")
+        say(f"check passed: {len(current)} runs x {len(checked())} metrics within tolerance {stored.get('tolerance')}")
         return True
     say(f"check FAILED: {len(moved)} values moved outside tolerance {stored.get('tolerance')}:")
     say(f"{'run':<48} {'metric':<26} {'baseline':>10} {'now':>10}")

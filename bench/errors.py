@@ -19,6 +19,14 @@ def lookup(registry: Mapping, name: str, kind: str):
         raise UserError(f"unknown {kind} {name!r}; choose one of: {valid}") from None
 
 
+def unused_name(registry: Mapping, name: str, value, kind: str):
+    """Fail unless `name` is free in `registry` (or already holds `value`): a plugin must not replace a built-in."""
+    if not isinstance(name, str) or not name:
+        raise UserError(f"a {kind} needs a non-empty name, not {name!r}")
+    if registry.get(name, value) is not value:
+        raise UserError(f"{kind} {name!r} is already registered; give yours another name")
+
+
 # What to do about the operating-system errors a user's disk or paths cause; any other is reported as it is.
 OS_ERROR_HINTS = {
     errno.ENOSPC: "the disk is full; free some space or choose a folder on another disk, then run the same "

@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.variants import IDENTITIES, variant_name
 from bench.data import DATASETS
-from bench.errors import lookup
+from bench.errors import UserError, lookup, unused_name
 from bench.hypotheses import CONFIRM_DSPRITES, Family
 from bench.metrics import MetricSettings
 from bench.models import MODELS, paper_config
@@ -71,6 +71,10 @@ class Profile:
     # Builds that failed their acceptance test, each replaced by a later game seed as the pre-registration
     # prescribes: (arm, failed build, replacement). A deviation from the plan, reported as one.
     replaced_builds: tuple[tuple[str, int, int], ...] = ()
+    lr: float = 1e-4
+    # A user's settings of model Config fields, (model, field, value), e.g. from `--set beta_vae.beta=4`; a line
+    # search scales the regulariser around its value here instead of the paper's.
+    model_settings: tuple[tuple[str, str, object], ...] = ()
 
     def seeds_of(self, model: str) -> int:
         return dict(self.seeds_by_model).get(model, self.seeds)
@@ -91,16 +95,18 @@ class Profile:
         return self.variants if self.fixed_values else self.variants[1:]
 
 
-def model_config(model: str, dataset: str):
-    """Model `model`'s paper setting for the paper's dataset that `dataset` stands for."""
-    return paper_config(model, lookup(DATASETS, dataset, "dataset").stands_for())
+def model_config(model: str, dataset: str, settings=()):
+    """Model `model`'s paper setting for the paper's dataset that `dataset` stands for, with the `settings`
+    (model, field, value) that name it."""
+    config = paper_config(model, lookup(DATASETS, dataset, "dataset").stands_for())
+    return dataclasses.replace(config, **{f: v for m, f, v in settings if m == model})
 
 
-def line_search_values(model: str, dataset: str, multipliers) -> list[float | None]:
+def line_search_values(model: str, dataset: str, multipliers, settings=()) -> list[float | None]:
     cls = lookup(MODELS, model, "model")
     if cls.regulariser is None:
         return [None]
-    paper = getattr(model_config(model, dataset), cls.regulariser)
+    paper = getattr(model_config(model, dataset, settings), cls.regulariser)
     return [paper * m for m in multipliers]
 
 
@@ -119,7 +125,8 @@ def search_cells(profile: Profile) -> list[Cell]:
     if profile.fixed_values:
         return []
     pairs = product(sweep("model", profile.models), sweep("dataset", profile.datasets))
-    grid = [{**p, "value": v} for p in pairs for v in line_search_values(p["model"], p["dataset"], profile.multipliers)]
+    grid = [{**p, "value": v} for p in pairs
+            for v in line_search_values(p["model"], p["dataset"], profile.multipliers, profile.model_settings)]
     return _seeded(profile, product(grid, fixed(variant=profile.variants[0])))
 
 
@@ -170,11 +177,12 @@ def run_seed(suite: str, profile: Profile, cell: Cell) -> int:
 
 
 def train_config(suite: str, profile: Profile, cell: Cell) -> TrainConfig:
-    config = model_config(cell.model, cell.dataset)
+    config = model_config(cell.model, cell.dataset, profile.model_settings)
     if cell.value is not None:
         config = dataclasses.replace(config, **{MODELS[cell.model].regulariser: cell.value})
     return TrainConfig(cell.model, cell.dataset, variant_name(cell.variant, cell.build), config,
-                       seed=run_seed(suite, profile, cell), steps=profile.steps, batch_size=profile.batch_size)
+                       seed=run_seed(suite, profile, cell), steps=profile.steps, batch_size=profile.batch_size,
+                       lr=profile.lr)
 
 
 @dataclass(frozen=True)
@@ -215,6 +223,15 @@ INDUCTIVE_BIAS = Suite("inductive-bias", {
                      metrics=MetricSettings(num_train=1000, num_test=500), batch_size=32),
 })
 SUITES = {INDUCTIVE_BIAS.name: INDUCTIVE_BIAS}
+
+
+def register(suite: Suite) -> Suite:
+    """Add a user's suite (a plugin, docs/extending.md); `bench run --suite NAME` then runs it."""
+    if not isinstance(suite, Suite):
+        raise UserError(f"a suite must be a bench.suites.Suite, not {type(suite).__name__}")
+    unused_name(SUITES, suite.name, suite, "suite")
+    SUITES[suite.name] = suite
+    return suite
 
 
 def get_profile(suite: str, profile: str) -> Profile:

@@ -11,14 +11,15 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "bench"
 # Bottom to top. A module belongs to the longest prefix listed.
 LAYERS = (
-    ("bench", "bench.errors", "bench.atomic", "bench.seeding", "bench.runtime", "bench.hypotheses", "bench.ledger"),
+    ("bench", "bench.errors", "bench.atomic", "bench.seeding", "bench.runtime", "bench.hypotheses", "bench.ledger",
+     "bench.plugins"),
     ("bench.data",),
     ("bench.models",),
     ("bench.metrics",),
     ("bench.train",),
     ("bench.manipulation",),
     ("bench.variants",),
-    ("bench.suites",),
+    ("bench.suites", "bench.overrides"),
     ("bench.runs", "bench.context"),
     ("bench.plan", "bench.launch"),
     ("bench.runner", "bench.datasets"),

@@ -6,7 +6,7 @@ import torch
 from bench import check
 from bench.data import dsprites
 from bench.data.sources import load_base
-from bench.metrics import CHECKED, METRICS, NUMERIC, TABLED, MetricSettings, evaluate, registry
+from bench.metrics import METRICS, MetricSettings, checked, evaluate, numeric, registry, tabled
 from bench.metrics.evaluate import Evaluation
 from bench.models import build, paper_config
 from bench.report import records, tables
@@ -19,11 +19,11 @@ def record(values: dict) -> dict:
 
 
 def test_every_declared_output_reaches_the_report_and_the_check():
-    values = {name: 0.5 for name in NUMERIC}
+    values = {name: 0.5 for name in numeric()}
     frame = records.to_frame([record(values)])
-    assert set(NUMERIC) <= set(frame.columns)
-    assert set(tables.summary(frame).metric) == set(TABLED) and set(TABLED) <= set(NUMERIC)
-    assert set(check.current_values([record(values)])["m/d/original/value=None/seed=0"]) == set(CHECKED)
+    assert set(numeric()) <= set(frame.columns)
+    assert set(tables.summary(frame).metric) == set(tabled()) and set(tabled()) <= set(numeric())
+    assert set(check.current_values([record(values)])["m/d/original/value=None/seed=0"]) == set(checked())
     assert [m for m in check.compare({"r": {"reconstruction": 100.0, "mig": 0.5}},
                                      {"r": {"reconstruction": 101.0, "mig": 0.51}})] == []  # 1% of a loss is within
 

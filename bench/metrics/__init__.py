@@ -2,7 +2,7 @@
 encodes and runs them."""
 
 from bench.metrics.evaluate import MetricSettings, evaluate
-from bench.metrics.registry import CHECKED, DEFAULT_METRICS, METRICS, NUMERIC, RELATIVE, TABLED, Metric
+from bench.metrics.registry import DEFAULT_METRICS, METRICS, Metric, checked, numeric, register, relative, tabled
 
-__all__ = ["CHECKED", "DEFAULT_METRICS", "METRICS", "NUMERIC", "RELATIVE", "TABLED", "Metric", "MetricSettings",
-           "evaluate"]
+__all__ = ["DEFAULT_METRICS", "METRICS", "Metric", "MetricSettings", "checked", "evaluate", "numeric", "register",
+           "relative", "tabled"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from bench.errors import UserError, unused_name
 from bench.metrics.beta_vae_score import beta_vae_score
 from bench.metrics.dci import dci
 from bench.metrics.diagnostics import ACTIVE_VARIANCE, active_units, distance_to_orthogonality, polarisation
@@ -100,7 +101,28 @@ METRICS = {
 # The default selection, in the order records store it in their metric settings (so it must not be reordered).
 DEFAULT_METRICS = ("mig", "sap", "dci", "active_units", "reconstruction")
 
-NUMERIC = tuple(n for m in METRICS.values() for n in m.numbers)
-TABLED = tuple(n for m in METRICS.values() for n in m.tabled)
-CHECKED = tuple(n for m in METRICS.values() for n in m.checked)
-RELATIVE = tuple(n for m in METRICS.values() if m.relative for n in m.checked)
+def register(name: str, metric: Metric) -> Metric:
+    """Add a user's metric (a plugin, docs/extending.md). A profile computes it when its `MetricSettings.metrics`
+    names it; its numbers, tables and checks then appear wherever the built-in ones do."""
+    unused_name(METRICS, name, metric, "metric")
+    if not isinstance(metric, Metric):
+        raise UserError(f"metric {name!r} must be a bench.metrics.Metric, not {type(metric).__name__}")
+    METRICS[name] = metric
+    return metric
+
+
+# Derived from the declarations each time, so that a metric a plugin registers later is among them.
+def numeric() -> tuple[str, ...]:
+    return tuple(n for m in METRICS.values() for n in m.numbers)
+
+
+def tabled() -> tuple[str, ...]:
+    return tuple(n for m in METRICS.values() for n in m.tabled)
+
+
+def checked() -> tuple[str, ...]:
+    return tuple(n for m in METRICS.values() for n in m.checked)
+
+
+def relative() -> tuple[str, ...]:
+    return tuple(n for m in METRICS.values() if m.relative for n in m.checked)

@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from bench.errors import lookup
+from bench.errors import lookup, unused_name
 from bench.models.ae import AE
 from bench.models.base import Model, StepLosses
 from bench.models.beta_tcvae import BetaTCVAE
@@ -34,6 +34,14 @@ MODELS = registry({
 })
 
 
+def register(name: str, cls: type[Model]) -> type[Model]:
+    """Add a user's model (a plugin, docs/extending.md) once it meets the contract; a name already taken by
+    another class is refused, so a plugin never silently replaces a model of the study."""
+    unused_name(MODELS, name, cls, "model")
+    MODELS.update(registry({name: cls}))
+    return cls
+
+
 def paper_config(name: str, paper_dataset: str):
     """The paper's setting of model `name` on `paper_dataset`, one of the paper's datasets (a miniature reads the
     values of the dataset it stands for, `DatasetSpec.stands_for`)."""
@@ -44,4 +52,4 @@ def build(name: str, config, observation_shape, latent_dim: int) -> Model:
     return lookup(MODELS, name, "model")(config, observation_shape, latent_dim)
 
 
-__all__ = ["MODELS", "Model", "StepLosses", "build", "paper_config", "registry"]
+__all__ = ["MODELS", "Model", "StepLosses", "build", "paper_config", "register", "registry"]

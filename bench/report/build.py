@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.errors import writable_folder
+from bench.metrics import tabled
 from bench.models import MODELS
 from bench.report import paired, plots, provenance, tables, verdicts
 from bench.report.records import read_jsonl, to_frame, write_jsonl
@@ -82,7 +83,7 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None, fail
     sections.append(tables.write_table(beside.set_index(["dataset", "model", "variant"]),
                                        out / "tables" / "mig_vs_paper",
                                        "MIG: ours beside the paper's Table 1 (for the dataset ours stands for)"))
-    for metric in sorted(set(stats.metric), key=tables.TABLED.index):
+    for metric in sorted(set(stats.metric), key=tabled().index):
         sections.append(tables.write_table(tables.numeric(stats, metric), out / "tables" / metric,
                                            f"{metric}: mean ± std (n), {at}", tables.formatted(stats, metric)))
     per_factor = tables.mig_per_factor(chosen)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from bench.atomic import atomic_write_text
 from bench.errors import UserError
-from bench.metrics import NUMERIC
+from bench.metrics import numeric
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -36,7 +36,7 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
         # Records from before learned arms had builds carry no "build": their images came from the default one.
         row = {"build": None, **r["cell"], "run_id": r["run_id"], "suite": r["suite"], "profile": r["profile"],
                "steps": r["config"]["steps"], "over_pruned": bool(r["metrics"].get("over_pruned", False))}
-        row.update({k: r["metrics"].get(k) for k in NUMERIC})
+        row.update({k: r["metrics"].get(k) for k in numeric()})
         row["mig_per_factor"] = r["metrics"].get("mig_per_factor")
         rows.append(row)
     return pd.DataFrame(rows)

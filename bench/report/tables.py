@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from bench.data import DATASETS
-from bench.metrics import TABLED
+from bench.metrics import tabled
 
 VARIANT_ORDER = ("original", "modified", "sham", "noise")  # the sham control beside what it controls
 
@@ -28,9 +28,9 @@ def _same(a, b) -> bool:
     return (pd.isna(a) and pd.isna(b)) or a == b  # None (no regulariser) counts as NaN
 
 
-def summary(frame: pd.DataFrame, metrics=TABLED) -> pd.DataFrame:
-    """Long table: dataset, model, variant, metric, mean, std, n."""
-    present = [m for m in metrics if m in frame and frame[m].notna().any()]
+def summary(frame: pd.DataFrame, metrics=None) -> pd.DataFrame:
+    """Long table: dataset, model, variant, metric, mean, std, n; of `metrics` (default: every tabled one)."""
+    present = [m for m in (metrics or tabled()) if m in frame and frame[m].notna().any()]
     long = frame.melt(id_vars=["dataset", "model", "variant"], value_vars=present, var_name="metric",
                       value_name="score").dropna()
     out = long.groupby(["dataset", "model", "variant", "metric"], sort=True)["score"].agg(["mean", "std", "count"])
