@@ -71,16 +71,25 @@ def _dataset(p, required=False, all_of="every dataset"):
                    + ("" if required else f"; default: {all_of}"))
 
 
-def _jobs(p):
-    p.add_argument("--jobs", type=_positive, default=os.cpu_count(), help="parallel single-threaded workers "
-                   "(default: one per core)")
+def _jobs(p, per_device: bool = False):
+    """--jobs; with `per_device`, its default is resolved later from --device (bench.context.resolve_jobs)."""
+    if per_device:
+        p.add_argument("--jobs", type=_positive, default=None, help="parallel single-threaded workers (default: "
+                       "one per GPU with --device cuda, each on its own GPU; else one per core)")
+    else:
+        p.add_argument("--jobs", type=_positive, default=os.cpu_count(), help="parallel single-threaded workers "
+                       "(default: one per core)")
 
 
 # Commands: each one call of a library function.
 
 def cmd_datasets_build(args):
-    from bench.datasets import build
-    build(args.dataset, args.variant, args.data_root, args.rebuild)
+    from bench.datasets import build, build_profile
+    from bench.suites import get_profile
+    if args.profile:
+        build_profile(args.suite, get_profile(args.suite, args.profile), args.data_root, args.jobs, args.ledger)
+    else:
+        build(args.dataset, args.variant, args.data_root, args.rebuild)
 
 
 def cmd_datasets_info(args):
@@ -137,12 +146,13 @@ def cmd_curves(args):
 
 
 def cmd_run(args):
-    from bench.context import Context
+    from bench.context import Context, resolve_jobs
     from bench.runner import run_suite
     from bench.suites import get_profile
-    context = Context(args.results, args.data_root, args.device, args.jobs, args.backend, args.scheduler)
+    context = Context(args.results, args.data_root, args.device, resolve_jobs(args.jobs, args.device), args.backend,
+                      args.scheduler)
     records = run_suite(args.suite, get_profile(args.suite, args.profile), context, dry_run=args.dry_run,
-                        ledger=args.ledger, retry_failed=args.retry_failed)
+                        ledger=args.ledger, retry_failed=args.retry_failed, prepare=not args.no_prepare)
     if records:
         print(f"{len(records)} runs done; records in {args.results}/runs/*/metrics.json")
 
@@ -191,11 +201,21 @@ def cmd_benchmark_train(args):
 def _datasets_parser(commands):
     group = commands.add_parser("datasets", help="build, inspect and picture the ground-truth datasets")
     actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = _command(actions, "build", "render (or import the original files) and cache the images", cmd_datasets_build)
-    _dataset(p)
-    p.add_argument("--variant", default="original", help="original, noise, modified or sham (the learned ones "
-                   "train their game first); default: original")
-    p.add_argument("--rebuild", action="store_true", help="rebuild the cache even if it looks valid")
+    p = _command(actions, "build", "render (or import the original files) and cache the images: of one dataset "
+                 "variant, or of every one a suite's profile needs (a job of its own before `bench run --no-prepare`)",
+                 cmd_datasets_build)
+    which = p.add_mutually_exclusive_group()
+    _dataset(which)
+    which.add_argument("--profile", help="build every dataset variant this profile's runs need (with the learned "
+                       "builds' acceptance test where it has builds), e.g. paper")
+    p.add_argument("--variant", default="original", help="with --dataset or alone: original, noise, modified or "
+                   "sham (the learned ones train their game first); default: original")
+    p.add_argument("--rebuild", action="store_true", help="with --dataset or alone: rebuild the cache even if it "
+                   "looks valid")
+    p.add_argument("--suite", default="inductive-bias", help="with --profile: its suite (default: inductive-bias)")
+    p.add_argument("--ledger", help="with --profile: write the builds' acceptance results as acceptance.json beside "
+                   "this records file, as bench run --ledger does")
+    _jobs(p)
     p = _command(actions, "info", "factors, sizes, source and cache of each dataset", cmd_datasets_info)
     _dataset(p)
     p.add_argument("--verify", action="store_true", help="recompute the cache checksum")
@@ -255,10 +275,12 @@ def _run_parser(commands):
     p.add_argument("--suite", default="inductive-bias")
     p.add_argument("--profile", default="quick", help="quick (default, about 4 h on 2 CPU cores), confirm, paper or "
                    "smoke")
-    _jobs(p)
+    _jobs(p, per_device=True)
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
     p.add_argument("--results", default="results", help="results root (default: ./results)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan only")
+    p.add_argument("--dry-run", action="store_true", help="print the plan only; writes nothing and builds no data")
+    p.add_argument("--no-prepare", action="store_true", help="do not build data: refuse, naming what is missing, "
+                   "unless `bench datasets build --suite S --profile P` built it (docs/cluster.md)")
     p.add_argument("--retry-failed", action="store_true",
                    help="train runs that diverged again (they are skipped otherwise: the same code diverges again)")
     p.add_argument("--backend", default="local", help="local (joblib workers) or dask (an existing cluster)")

@@ -1,7 +1,10 @@
 """How runs execute: where they read data and write results, on what they train, and how many run at once."""
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import torch
 
 from bench.data import data_root
 
@@ -23,3 +26,18 @@ class Context:
     def resolved(self) -> "Context":
         """With absolute roots, so that workers elsewhere (a dask cluster on a shared disk) find the same folders."""
         return replace(self, results=Path(self.results).resolve(), data_root=data_root(self.data_root).resolve())
+
+
+def one_gpu_each(device: str) -> bool:
+    """Whether local workers each take a GPU of their own: `cuda` (or `auto` where CUDA is visible) names none."""
+    return device == "cuda" or (device == "auto" and torch.cuda.is_available())
+
+
+def resolve_jobs(jobs: int | None, device: str) -> int:
+    """How many runs at once: `jobs` if given, else one worker per GPU on a GPU device and one per core on the
+    CPU (every run trains single-threaded)."""
+    if jobs is not None:
+        return jobs
+    if one_gpu_each(device):
+        return max(1, torch.cuda.device_count())  # none: `--device cuda` is refused before any run
+    return os.cpu_count() or 1

@@ -1,5 +1,6 @@
-"""What `bench datasets` does, as functions: build the image caches of a variant, describe the caches, picture a
-dataset or all its variants, and diagnose whether a variant's variance structure still follows the factors."""
+"""What `bench datasets` does, as functions: build the image caches of a variant or of a profile's runs, describe
+the caches, picture a dataset or all its variants, and diagnose whether a variant's variance structure still
+follows the factors."""
 
 import json
 import time
@@ -7,13 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.context import Context, resolve_jobs
 from bench.data import data_root, load_base, selected
 from bench.data.show import dataset_figure, save, variants_figure
 from bench.data import sources
 from bench.errors import UserError, writable_file
+from bench.launch import prepare_data
+from bench.ledger import write_acceptance
 from bench.manipulation import ARMS, ManipulationConfig, arm_config, guarantee_report
 from bench.manipulation.diagnose import diagnose as diagnose_references
 from bench.manipulation.guarantees import format_report
+from bench.suites import Profile
 from bench.variants import VARIANTS, get, parse_variant
 
 
@@ -30,6 +35,28 @@ def build(dataset: str | None = None, variant: str = "original", root=None, rebu
         if arm in ARMS:
             base = get(spec.name, "original", root)
             say(format_report(guarantee_report(base, data_root(root), arm_config(arm, build_index))))
+
+
+def build_profile(suite: str, profile: Profile, root=None, jobs: int | None = None, ledger=None,
+                  say=print) -> dict[str, dict]:
+    """Build every dataset variant that `profile`'s runs need, as `bench run` does before its runs (the learned
+    builds in `jobs` workers, default one per core, then their acceptance test where the profile has builds), so
+    that the runs can start elsewhere with `--no-prepare`. With a `ledger`, the acceptance results are written
+    beside it as `acceptance.json`. Returns them: {dataset: {variant: result}}."""
+    start = time.perf_counter()
+    acceptance = prepare_data(profile, Context(data_root=root, jobs=resolve_jobs(jobs, "cpu")))
+    if ledger and acceptance:
+        write_acceptance(ledger, acceptance)
+    variants = [f"{d}/{v}" for d in profile.datasets for v in profile.data_variants()]
+    say(f"{suite}/{profile.name}: {len(variants)} dataset variants ready in {data_root(root)} "
+        f"({time.perf_counter() - start:.0f} s): {', '.join(variants)}")
+    for dataset, results in acceptance.items():
+        for variant, result in results.items():
+            verdict = {True: "passed", False: "FAILED", None: "recorded (no gate)"}[result["passed"]]
+            say(f"{dataset}/{variant}: acceptance test {verdict}")
+    if ledger and acceptance:
+        say(f"wrote {Path(ledger).with_name('acceptance.json')}")
+    return acceptance
 
 
 def describe(dataset: str | None = None, root=None, verify: bool = False, say=print):

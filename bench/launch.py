@@ -7,6 +7,8 @@ must not depend on how many workers ran the grid. Runs, not threads, are the uni
 
 import functools
 import os
+import shlex
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -18,18 +20,19 @@ from filelock import FileLock, Timeout
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from bench.context import Context
-from bench.data import data_root
+from bench.context import Context, one_gpu_each
+from bench.data import DATASETS, data_root
 from bench.errors import UserError, lookup, writable_folder
 from bench.ledger import add as add_to_ledger
-from bench.manipulation.acceptance import check_builds
+from bench.manipulation import ARMS, variant_name
+from bench.manipulation.acceptance import check_builds, refuse_failed, stored_acceptance
 from bench.metrics import evaluate
 from bench.models import MODELS
 from bench.runs import (FAILED, LOCK, Run, clear_failure, failure, finish, mark_failed, mark_trained, record,
                         run_name, settled, status, write_config)
 from bench.suites import Profile
 from bench.train import Trainer, TrainConfig, TrainingDiverged, resolve_device, train
-from bench.variants import get, parse_variant
+from bench.variants import get, is_built, parse_variant
 
 
 def execute(run: Run, context: Context, retry_failed: bool = False, progress: bool = False) -> dict:
@@ -123,13 +126,48 @@ def _exit_with(runner: int):
 
 def _local(task, todo: list[Run], context: Context):
     if context.jobs == 1:
-        return map(task, todo)
+        return (task(r, context) for r in todo)
+    if one_gpu_each(context.device):  # each worker claims one slot for its life: a GPU of its own
+        task = functools.partial(_on_own_gpu, task, Path(tempfile.gettempdir()) / f"bench-gpus-{os.getpid()}",
+                                 context.jobs)
     # Two single-threaded workers beat one two-threaded process here (bench benchmark train).
-    return _in_workers(task, [(r,) for r in todo], context.jobs)
+    return _in_workers(task, [(r, context) for r in todo], context.jobs)
+
+
+def _on_own_gpu(task, slots: Path, count: int, *args):
+    torch.cuda.set_device(own_gpu(slots, count))  # `cuda` now means this worker's GPU
+    return task(*args)
+
+
+def own_gpu(slots: Path, count: int) -> int:
+    """The GPU index of this process: its slot among `count` in the folder `slots`, modulo the GPUs visible. The
+    workers of one runner share the folder, so with no more workers than GPUs each trains on its own."""
+    return claim_slot(slots, count) % torch.cuda.device_count()
+
+
+def claim_slot(folder: Path, count: int) -> int:
+    """A slot in 0..count-1 that no other process holds, claimed by a file lock that this process holds for its
+    life (the kernel drops it when the process dies, however it dies); the same slot on every later call."""
+    return _held_slot(Path(folder), count)[0]
+
+
+@functools.cache  # the cache keeps the lock object, so the lock is held until the process exits
+def _held_slot(folder: Path, count: int) -> tuple[int, FileLock]:
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        for slot in range(count):
+            lock = FileLock(folder / f"slot-{slot}.lock")
+            try:
+                lock.acquire(timeout=0)
+                return slot, lock
+            except Timeout:
+                continue
+        time.sleep(0.1)  # every slot is held (a pool being replaced): the next to exit frees one
 
 
 def _dask(task, todo: list[Run], context: Context):
-    """On an existing dask.distributed cluster; its workers must see the results and data roots (shared disk)."""
+    """On an existing dask.distributed cluster; its workers must see the results and data roots (shared disk).
+    A run trains on its worker's `cuda` device: give each worker process one GPU (docs/cluster.md)."""
     try:
         from distributed import Client, as_completed  # an optional dependency, needed only here
     except ImportError:
@@ -142,7 +180,9 @@ def _dask(task, todo: list[Run], context: Context):
         raise UserError(f"cannot use the dask scheduler {context.scheduler!r} ({e}); give the address of a running "
                         "scheduler, e.g. tcp://host:8786") from None
     with client:
-        futures = [client.submit(task, r, pure=False) for r in todo]
+        # The device is checked where the runs train: the machine that submits them may have no GPU.
+        client.submit(resolve_device, context.device, pure=False).result()
+        futures = [client.submit(task, r, context, pure=False) for r in todo]
         for future in as_completed(futures):
             yield future.result()
 
@@ -156,10 +196,10 @@ def execute_all(runs: list[Run], context: Context, desc: str = "runs", ledger: P
     runs; add each record to `ledger`. Returns the records; a run whose training diverges is said and left out."""
     execute_on = lookup(BACKENDS, context.backend, "backend")
     todo = [r for r in runs if not settled(r, context.results, retry_failed)]
-    task = functools.partial(execute, context=context.resolved(), retry_failed=retry_failed)
+    task = functools.partial(execute, retry_failed=retry_failed)
     records = []
     with tqdm(total=len(todo), desc=desc, unit="run") as bar:
-        for done in execute_on(task, todo, context):
+        for done in execute_on(task, todo, context.resolved()):
             bar.update(1)
             if "failed" in done:
                 bar.write(f"{run_name(done['cell'])} FAILED: {done['failed']['message']} (kept in "
@@ -185,6 +225,43 @@ def prepare_data(profile: Profile, context: Context) -> dict[str, dict]:
     return {dataset: check_builds(get(dataset, "original", context.data_root), data_root(context.data_root),
                                   [parse_variant(v) for v in profile.data_variants()])
             for dataset in profile.datasets}
+
+
+def missing_data(profile: Profile, context: Context) -> list[str]:
+    """The dataset variants (`dataset/variant`) that the profile's runs need and `prepare_data` would build: not
+    in the cache, or, in a profile with builds, a learned build whose acceptance result is not stored. Looks
+    only: builds, measures and writes nothing."""
+    root = data_root(context.data_root)
+    return [f"{d}/{v}" for d in profile.datasets for v in profile.data_variants()
+            if not is_built(d, v, root) or (profile.builds and _unjudged(d, v, root))]
+
+
+def _unjudged(dataset: str, variant: str, root: Path) -> bool:
+    arm, build = parse_variant(variant)
+    return arm in ARMS and stored_acceptance(DATASETS[dataset], root, arm, build) is None
+
+
+def require_data(suite: str, profile: Profile, context: Context) -> dict[str, dict]:
+    """What `prepare_data` returns, from the cache alone: a one-line refusal naming what is missing and the
+    command that builds it, unless every dataset variant the runs need is built (and judged); then the builds'
+    stored acceptance results, refused if a build failed. Builds nothing, so it may run where no data should be
+    built (a cluster's login node)."""
+    missing = missing_data(profile, context)
+    if missing:
+        raise UserError(f"not built yet: {', '.join(missing)}; build them first, on the disk the workers share, "
+                        f"with: {build_command(suite, profile, context)} (or run without --no-prepare)")
+    if not profile.builds:
+        return {}
+    root = data_root(context.data_root)
+    learned = [parse_variant(v) for v in profile.data_variants() if parse_variant(v)[0] in ARMS]
+    return {d: refuse_failed(d, root, {variant_name(arm, build): stored_acceptance(DATASETS[d], root, arm, build)
+                                       for arm, build in learned}) for d in profile.datasets}
+
+
+def build_command(suite: str, profile: Profile, context: Context) -> str:
+    """The command that builds the data of `profile`, into the context's data root."""
+    root = f" --data-root {shlex.quote(str(context.data_root))}" if context.data_root else ""
+    return f"python -m bench datasets build --suite {shlex.quote(suite)} --profile {shlex.quote(profile.name)}{root}"
 
 
 def _prepare_variant(dataset: str, variant: str, root):

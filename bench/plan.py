@@ -1,5 +1,6 @@
 """A suite's plan before it runs: how many runs are done, failed and left in each stage, and the time left,
-from finished runs' measured times where there are any and a short training probe where there are none."""
+from finished runs' measured times where there are any and a short training probe where there are none. Making
+a plan writes nothing and builds no data."""
 
 import time
 from collections import Counter
@@ -8,35 +9,50 @@ import numpy as np
 import torch
 
 from bench.context import Context
-from bench.runs import Run, load_records, search_runs, settled, status, variant_runs
+from bench.data import DATASETS, StoredData
+from bench.errors import lookup
+from bench.runs import Run, record, search_runs, status, variant_runs
 from bench.suites import Profile, chosen_values
 from bench.train import Trainer, TrainConfig, batches, fit, resolve_device
-from bench.variants import get
 
 
 def plan(runs: list[Run], results) -> Counter:
     return Counter(status(r, results) for r in runs)
 
 
-def describe(suite: str, profile: Profile, context: Context, retry_failed: bool = False) -> list[str]:
+def describe(suite: str, profile: Profile, context: Context, retry_failed: bool = False,
+             ledger: dict[str, dict] | None = None) -> list[str]:
     """How many runs are done and left in each stage, and the time left. The second stage's values are known
     only once the line search is settled; until then its runs are counted with placeholder values. A failed run
-    is work left only when it will be retried."""
+    is work left only when it will be retried. A `ledger`'s records (run id -> record) count as done, as they
+    will once restored. Reads only: neither the results nor the data root is written or built."""
     results = context.results
+    committed = _committed(ledger or {}, profile)
+    state = lambda r: committed.get(r.id) or status(r, results)  # noqa: E731
+    done = lambda r: state(r) in ({"done"} if retry_failed else {"done", "failed"})  # noqa: E731
     search = search_runs(suite, profile)
-    counts = plan(search, results)
-    records = load_records(search, results)
-    searched = all(settled(r, results, retry_failed) for r in search)
+    counts = Counter(state(r) for r in search)
+    records = [ledger[r.id] if committed.get(r.id) == "done" else record(r, results) for r in search
+               if state(r) == "done"]
+    searched = all(done(r) for r in search)
     values = chosen_values(profile, records) if searched else {
         (m, d): None for m in profile.models for d in profile.datasets}
     variants = variant_runs(suite, profile, values)
-    todo, later = ([_work(r) for r in runs if not settled(r, results, retry_failed)] for runs in (search, variants))
+    todo, later = ([_work(r) for r in runs if not done(r)] for runs in (search, variants))
     head = (f"{suite}/{profile.name}: {len(search) + len(variants)} runs of {profile.steps} steps: line search "
             f"{len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then {len(variants)} on "
             f"{', '.join(profile.compared_variants())} with the chosen values"
             f"{f' ({len(later)} left)' if searched else ''}")
     return [head, _estimate(measured_seconds(records), todo, later, context) if todo or later
             else "nothing left to run"]
+
+
+def _committed(ledger: dict[str, dict], profile: Profile) -> dict[str, str]:
+    """The status each ledger record will give its run once restored: done (with this profile's metric
+    settings), or failed."""
+    settings = profile.metrics.to_dict()
+    return {i: "failed" if "failed" in r else "done" for i, r in ledger.items()
+            if "failed" in r or r.get("metric_settings") == settings}
 
 
 def _work(run: Run) -> tuple[str, str, int]:
@@ -68,8 +84,9 @@ def estimate_seconds(todo: list[tuple[str, str, int]], measured: dict, context: 
 
 def steps_per_second(model: str, dataset: str, context: Context, steps: int = 3) -> float:
     """The training loop's steps per second for `model` on `dataset`, single-threaded as a worker trains, after
-    one step that pays for the first allocations."""
-    data = get(dataset, "original", context.data_root)
+    one step that pays for the first allocations. It trains on blank images of the dataset's shape, which cost
+    the network the same, so that a plan never builds or opens a dataset."""
+    data = blank(dataset)
     device = resolve_device(str(context.device))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -86,6 +103,13 @@ def steps_per_second(model: str, dataset: str, context: Context, steps: int = 3)
         torch.set_num_threads(threads)
 
 
+def blank(dataset: str) -> StoredData:
+    """Dataset `dataset`'s grid with every image black: one image's memory, broadcast over the grid."""
+    spec = lookup(DATASETS, dataset, "dataset")
+    shape = (len(spec.grid), *spec.observation_shape)
+    return StoredData(spec, "original", np.broadcast_to(np.zeros((1, *shape[1:]), np.uint8), shape), "blank")
+
+
 def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
@@ -93,6 +117,9 @@ def _duration(seconds: float) -> str:
 
 
 def _estimate(measured: dict, todo: list, later: list, context: Context) -> str:
+    if context.backend != "local":  # the workers' number and device are the cluster's, not this machine's
+        return (f"{len(todo)} line-search runs and {len(later)} variant runs left for the cluster's workers "
+                f"(no time estimate with --backend {context.backend})")
     models = {key[0] for key in todo + later}
     return (
         f"estimated time left with {context.jobs} worker(s) on {context.device}: line search "

@@ -1,10 +1,10 @@
-"""Running a suite: check its names, say its plan, build its data, then execute the line search and the variants
-at the values fixed in advance or chosen from it. The same call continues an interrupted run."""
+"""Running a suite: check its names, say its plan, build its data (or find it built), then execute the line search
+and the variants at the values fixed in advance or chosen from it. The same call continues an interrupted run."""
 
 from bench.context import Context
 from bench.data import DATASETS
 from bench.errors import lookup, writable_folder
-from bench.launch import execute_all, prepare_data
+from bench.launch import build_command, execute_all, missing_data, prepare_data, require_data
 from bench.ledger import read as read_ledger
 from bench.ledger import write_acceptance
 from bench.models import MODELS
@@ -16,18 +16,24 @@ from bench.variants import VARIANTS
 
 
 def run_suite(suite: str, profile: Profile, context: Context = Context(), *, dry_run: bool = False, say=print,
-              ledger=None, retry_failed: bool = False) -> list[dict]:
+              ledger=None, retry_failed: bool = False, prepare: bool = True) -> list[dict]:
     """Say the plan, then run the line search and the variants; return the profile's records. With a `ledger`,
     its committed records count as done, and each finished run is added to it. Runs that diverged stay failed
-    unless `retry_failed`. A dry run only reads, so it may look at results it cannot write."""
-    _check(profile, context, writes=not dry_run)
-    if ledger:
-        restore(read_ledger(ledger), context.results)
-    for line in describe(suite, profile, context, retry_failed):
+    unless `retry_failed`. The data is built first, or, without `prepare`, must have been built already
+    (`bench datasets build --suite --profile`): a one-line error names what is missing. A dry run only reads: it
+    writes nothing to the results, the data root or the ledger, so it may look at results it cannot write."""
+    _check(profile, context)
+    ready = {} if prepare or dry_run else require_data(suite, profile, context)  # refused before any write
+    committed = read_ledger(ledger) if ledger else {}
+    if not dry_run:
+        writable_folder(context.results, "--results")
+        restore(committed, context.results)
+    for line in describe(suite, profile, context, retry_failed, committed):
         say(line)
     if dry_run:
+        _say_missing(suite, profile, context, prepare, say)
         return []
-    acceptance = prepare_data(profile, context)
+    acceptance = prepare_data(profile, context) if prepare else ready
     if ledger and acceptance:
         write_acceptance(ledger, acceptance)
     search = search_runs(suite, profile)
@@ -37,14 +43,21 @@ def run_suite(suite: str, profile: Profile, context: Context = Context(), *, dry
     return suite_records(suite, profile, context.results)
 
 
-def _check(profile: Profile, context: Context, writes: bool):
-    """Every name, the device and the results folder, before any long work."""
+def _say_missing(suite: str, profile: Profile, context: Context, prepare: bool, say):
+    missing = missing_data(profile, context)
+    if missing:
+        then = "the run builds it first, or build it apart" if prepare else "the run would refuse to start; build it"
+        say(f"data not built yet: {', '.join(missing)}; {then} with: {build_command(suite, profile, context)}")
+
+
+def _check(profile: Profile, context: Context):
+    """Every name and the device (here for local workers; a cluster's workers check their own), before any long
+    work."""
     for name in profile.datasets:
         lookup(DATASETS, name, "dataset")
     for name in profile.variants:
         lookup(VARIANTS, name, "variant")
     for name in profile.models:
         lookup(MODELS, name, "model")
-    resolve_device(context.device)
-    if writes:
-        writable_folder(context.results, "--results")
+    if context.backend == "local":
+        resolve_device(context.device)

@@ -9,9 +9,11 @@ game played from another seed. Plain `modified` is the default build.
 from bench.data import DATASETS, data_root, load_base
 from bench.data.ground_truth import GroundTruthData, StoredData
 from bench.data.noise import with_noise
+from bench.data.sources import base_store
 from bench.errors import UserError, lookup
 from bench.manipulation import ARMS, BUILD, arm_config, load_arm, variant_name
 from bench.manipulation import identity as manipulation_identity
+from bench.manipulation.build import arm_built
 
 
 def original(base: StoredData, root, build: int | None) -> GroundTruthData:
@@ -59,6 +61,15 @@ def identity(variant: str) -> dict | None:
     return IDENTITIES[arm](build) if arm in IDENTITIES else None
 
 
+def is_built(name: str, variant: str = "original", root=None) -> bool:
+    """Whether dataset `name` in `variant` is in the image cache (a learned variant: its base and its build), so
+    that `get` would only read it. Looks and builds nothing, as a plan or a refusal to build must."""
+    spec = lookup(DATASETS, name, "dataset")
+    arm, build = parse_variant(variant)
+    root = data_root(root)
+    return base_store(spec, root).is_valid() and (arm not in IDENTITIES or arm_built(spec, root, arm, build))
+
+
 def get(name: str, variant: str = "original", root=None) -> GroundTruthData:
     """Dataset `name` in `variant`, building its image cache (for a learned variant, its game first) on first use."""
     spec = lookup(DATASETS, name, "dataset")
@@ -67,4 +78,4 @@ def get(name: str, variant: str = "original", root=None) -> GroundTruthData:
     return VARIANTS[arm](load_base(spec, root), root, build)
 
 
-__all__ = ["IDENTITIES", "VARIANTS", "get", "identity", "parse_variant", "variant_name"]
+__all__ = ["IDENTITIES", "VARIANTS", "get", "identity", "is_built", "parse_variant", "variant_name"]

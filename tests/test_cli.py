@@ -42,3 +42,21 @@ def test_info_reports_source_and_cache(capsys, tmp_path):
     assert main(["datasets", "info", "--dataset", "dsprites", "--data-root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "rendered by bench" in out and "not built yet" in out and "posY (32)" in out
+
+
+def test_datasets_build_for_a_profile_checks_its_names_and_options(capsys, tmp_path):
+    assert main(["datasets", "build", "--profile", "nope", "--data-root", str(tmp_path)]) == 2
+    assert "unknown profile 'nope'" in capsys.readouterr().err
+    assert main(["datasets", "build", "--profile", "smoke", "--dataset", "dsprites", "--data-root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not allowed with argument" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_datasets_build_for_a_profile_builds_what_its_runs_need(capsys, tmp_path):
+    assert main(["datasets", "build", "--suite", "inductive-bias", "--profile", "smoke", "--jobs", "1",
+                 "--data-root", str(tmp_path)]) == 0
+    assert "inductive-bias/smoke: 2 dataset variants ready in" in capsys.readouterr().out
+    assert main(["run", "--profile", "smoke", "--data-root", str(tmp_path), "--results", str(tmp_path / "r"),
+                 "--jobs", "1", "--no-prepare", "--dry-run"]) == 0
+    assert "not built" not in capsys.readouterr().out

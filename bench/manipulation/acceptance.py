@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from bench.atomic import atomic_write_text
-from bench.data.ground_truth import GroundTruthData, StoredData
+from bench.data.ground_truth import DatasetSpec, GroundTruthData, StoredData
 from bench.errors import UserError
-from bench.manipulation.build import ARMS, REPORT, arm_config, load_arm, modified_store, variant_name
+from bench.manipulation.build import ARMS, REPORT, arm_config, learned_store, load_arm, variant_name
 from bench.manipulation.diagnose import judge, train_references
 from bench.manipulation.game import ManipulationConfig
 from bench.manipulation.rotations import entangling_rotation
@@ -94,24 +94,47 @@ def check_builds(base: StoredData, root: Path, builds: list[tuple[str, int | Non
     """Judge every learned build among `builds` (arm, build) once, recording the result in its build report; then
     refuse, with one line, if a build of the real manipulation failed. Returns {variant name: acceptance record}."""
     original_references = OriginalReferences(base, acceptance)
-    results = {}
-    for arm, build in builds:
-        if arm not in ARMS:
-            continue
-        config, target = arm_config(arm, build), arm_config("modified", build)
-        path = modified_store(base, root, config).directory / REPORT
-        report = json.loads(path.read_text())
-        if report.get("acceptance", {}).get("settings") != acceptance.to_dict():
-            gaps = _single_threaded(reference_gaps, original_references,
-                                    load_arm(base, root, arm, build, progress=False), target)
-            gated = config.mixing == target.mixing  # the sham has no target of its own to pass
-            report["acceptance"] = {"settings": acceptance.to_dict(), "target": target.mixing, **gaps,
-                                    "gated": gated, "passed": accepted(gaps) if gated else None}
-            atomic_write_text(path, json.dumps(report, indent=2))
-        results[variant_name(arm, build)] = report["acceptance"]
+    results = {variant_name(arm, build): stored_acceptance(base.spec, root, arm, build, acceptance)
+               or _judge(original_references, root, arm, build) for arm, build in builds if arm in ARMS}
+    return refuse_failed(base.name, root, results)
+
+
+def stored_acceptance(spec: DatasetSpec, root: Path, arm: str, build: int | None,
+                      acceptance: Acceptance = Acceptance()) -> dict | None:
+    """A build's acceptance record as its build report stores it under `acceptance`'s settings; None where it was
+    not measured with them, or the build is not there. Reads only."""
+    try:
+        report = json.loads(_report_path(spec, root, arm, build).read_text())
+    except FileNotFoundError:
+        return None
+    result = report.get("acceptance", {})
+    return result if result.get("settings") == acceptance.to_dict() else None
+
+
+def refuse_failed(dataset: str, root: Path, results: dict) -> dict:
+    """`results` ({variant: acceptance record}), unless a build of the real manipulation failed: then one line."""
     failed = [v for v, r in results.items() if r["passed"] is False]
     if failed:
-        raise UserError(f"{base.name}: {', '.join(failed)} failed the acceptance test (fresh references must prefer "
+        raise UserError(f"{dataset}: {', '.join(failed)} failed the acceptance test (fresh references must prefer "
                         f"the factor basis on the original and the target on the build); see their report.json "
-                        f"under {Path(root) / base.name}; no run on them was started")
+                        f"under {Path(root) / dataset}; no run on them was started")
     return results
+
+
+def _report_path(spec: DatasetSpec, root: Path, arm: str, build: int | None) -> Path:
+    return learned_store(spec, root, arm_config(arm, build)).directory / REPORT
+
+
+def _judge(original_references: OriginalReferences, root: Path, arm: str, build: int | None) -> dict:
+    """Measure a build's acceptance and store it in its build report."""
+    base, acceptance = original_references.original, original_references.acceptance
+    config, target = arm_config(arm, build), arm_config("modified", build)
+    path = _report_path(base.spec, root, arm, build)
+    report = json.loads(path.read_text())
+    gaps = _single_threaded(reference_gaps, original_references, load_arm(base, root, arm, build, progress=False),
+                            target)
+    gated = config.mixing == target.mixing  # the sham has no target of its own to pass
+    report["acceptance"] = {"settings": acceptance.to_dict(), "target": target.mixing, **gaps,
+                            "gated": gated, "passed": accepted(gaps) if gated else None}
+    atomic_write_text(path, json.dumps(report, indent=2))
+    return report["acceptance"]

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from bench.atomic import atomic_write_text
-from bench.data.ground_truth import StoredData
+from bench.data.ground_truth import DatasetSpec, StoredData
 from bench.data.sources import base_store
 from bench.data.store import ImageStore, cache_key
 from bench.errors import UserError, lookup
@@ -48,10 +48,19 @@ def identity(config: ManipulationConfig = ManipulationConfig()) -> dict:
 
 
 def modified_store(base: StoredData, root: Path, config: ManipulationConfig) -> ImageStore:
-    spec = base.spec
+    return learned_store(base.spec, root, config)
+
+
+def learned_store(spec: DatasetSpec, root: Path, config: ManipulationConfig) -> ImageStore:
+    """Where the images of the game in `config` on dataset `spec` are cached (looking builds nothing)."""
     params = {"base": base_store(spec, Path(root)).params, "eps": spec.eps, **identity(config)}
     return ImageStore(Path(root) / spec.name / f"modified-{cache_key(params)}", (len(spec.grid), *spec.observation_shape),
                       params)
+
+
+def arm_built(spec: DatasetSpec, root: Path, arm: str, build: int | None) -> bool:
+    """Whether build `build` of the learned variant `arm` of `spec` is in the cache; trains and writes nothing."""
+    return learned_store(spec, root, arm_config(arm, build)).is_valid()
 
 
 def train_manipulation(base: StoredData, config: ManipulationConfig, directory: Path, *, device="cpu",
