@@ -1,5 +1,6 @@
 """Executing runs: one run (trained, resuming, then evaluated, under its directory's lock), many at once in local
-worker processes or on a dask cluster, and the datasets they need, built before they start.
+worker processes (on a GPU machine, each on a GPU of its own) or on a dask cluster, and the datasets they need:
+built before they start, or, where nothing may be built, found built.
 
 Every run trains and evaluates single-threaded: the thread count can change float reductions, and a run's result
 must not depend on how many workers ran the grid. Runs, not threads, are the unit of parallelism.
