@@ -60,10 +60,18 @@ def _command(commands, name: str, help: str, func, *, data_root: bool = True):
     """A subcommand that calls `func(args)`, with --data-root unless it reads no data."""
     p = commands.add_parser(name, help=help, description=help)
     p.set_defaults(func=func)
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="a module or .py file that registers your own models, metrics, datasets or suites "
+                        "(repeatable; also $BENCH_PLUGINS, comma-separated; docs/extending.md)")
     if data_root:
         p.add_argument("--data-root", default=None, type=_folder,
                        help="where image caches and original files live (default: $BENCH_DATA_ROOT or ./datasets)")
     return p
+
+
+def _settings(p, what: str):
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help=f"override {what}, e.g. --set steps=2000 (repeatable; docs/extending.md)")
 
 
 def _dataset(p, required=False, all_of="every dataset"):
@@ -85,9 +93,10 @@ def _jobs(p, per_device: bool = False):
 
 def cmd_datasets_build(args):
     from bench.datasets import build, build_profile
-    from bench.suites import get_profile
+    from bench.overrides import parse, resolve_profile
     if args.profile:
-        build_profile(args.suite, get_profile(args.suite, args.profile), args.data_root, args.jobs, args.ledger)
+        build_profile(args.suite, resolve_profile(args.suite, args.profile, parse(args.set)), args.data_root,
+                      args.jobs, args.ledger)
     else:
         build(args.dataset, args.variant, args.data_root, args.rebuild)
 
@@ -117,10 +126,12 @@ def cmd_datasets_diagnose(args):
 
 def cmd_train(args):
     from bench.launch import train_alone
+    from bench.overrides import parse
     start = time.perf_counter()
     trainer, out = train_alone(args.model, args.dataset, args.variant, seed=args.seed, steps=args.steps,
                                out=args.out, device=args.device, checkpoint_every=args.checkpoint_every,
-                               log_every=args.log_every, progress=not args.quiet, data_root=args.data_root)
+                               log_every=args.log_every, progress=not args.quiet, data_root=args.data_root,
+                               settings=parse(args.set))
     print(f"trained {args.model} on {args.dataset}/{args.variant} to step {trainer.step} "
           f"in {time.perf_counter() - start:.0f} s; checkpoint in {out}")
 
@@ -147,19 +158,22 @@ def cmd_curves(args):
 
 def cmd_run(args):
     from bench.context import Context, resolve_jobs
+    from bench.overrides import parse, resolve_profile
     from bench.runner import run_suite
-    from bench.suites import get_profile
+    profile = resolve_profile(args.suite, args.profile, parse(args.set))
     context = Context(args.results, args.data_root, args.device, resolve_jobs(args.jobs, args.device), args.backend,
                       args.scheduler)
-    records = run_suite(args.suite, get_profile(args.suite, args.profile), context, dry_run=args.dry_run,
+    records = run_suite(args.suite, profile, context, dry_run=args.dry_run,
                         ledger=args.ledger, retry_failed=args.retry_failed, prepare=not args.no_prepare)
     if records:
         print(f"{len(records)} runs done; records in {args.results}/runs/*/metrics.json")
 
 
 def cmd_report(args):
+    from bench.overrides import parse, resolve_profile
     from bench.report import report_suite
-    index = report_suite(args.suite, args.profile, results=args.results, records_file=args.records, out=args.out,
+    profile = resolve_profile(args.suite, args.profile, parse(args.set))
+    index = report_suite(args.suite, profile, results=args.results, records_file=args.records, out=args.out,
                          traversals=not args.no_traversals, data_root=args.data_root)
     print(f"wrote {index}")
 
@@ -213,6 +227,7 @@ def _datasets_parser(commands):
     p.add_argument("--rebuild", action="store_true", help="with --dataset or alone: rebuild the cache even if it "
                    "looks valid")
     p.add_argument("--suite", default="inductive-bias", help="with --profile: its suite (default: inductive-bias)")
+    _settings(p, "with --profile: the profile, as bench run is given them")
     p.add_argument("--ledger", help="with --profile: write the builds' acceptance results as acceptance.json beside "
                    "this records file, as bench run --ledger does")
     _jobs(p)
@@ -252,6 +267,7 @@ def _train_parser(commands):
     p.add_argument("--log-every", type=_positive, default=100, help="steps between rows of losses.csv (default: 100)")
     p.add_argument("--out", help="run directory (default: results/train/MODEL-DATASET-VARIANT-seedS)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _settings(p, "seed, steps, batch_size, lr, latent_dim or a field of the model's Config (beta=4)")
 
 
 def _one_run_parser(commands):
@@ -273,8 +289,9 @@ def _one_run_parser(commands):
 def _run_parser(commands):
     p = _command(commands, "run", "run a suite: line search, then variants; cached, resumable", cmd_run)
     p.add_argument("--suite", default="inductive-bias")
-    p.add_argument("--profile", default="quick", help="quick (default, about 4 h on 2 CPU cores), confirm, paper or "
-                   "smoke")
+    p.add_argument("--profile", default="quick", help="quick (default, about 4 h on 2 CPU cores), confirm, paper, "
+                   "smoke, or a profile file (.toml or .json, docs/extending.md)")
+    _settings(p, "a profile setting, a metric setting (metrics.FIELD) or a model's (MODEL.FIELD)")
     _jobs(p, per_device=True)
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
     p.add_argument("--results", default="results", help="results root (default: ./results)")
@@ -292,7 +309,8 @@ def _run_parser(commands):
 def _report_parser(commands):
     p = _command(commands, "report", "tables, plots and verdicts from stored runs, beside the paper", cmd_report)
     p.add_argument("--suite", default="inductive-bias")
-    p.add_argument("--profile", default="quick")
+    p.add_argument("--profile", default="quick", help="a profile name or file, as given to bench run")
+    _settings(p, "the profile as bench run did, to find the same runs")
     p.add_argument("--results", default="results", help="results root to read runs from")
     p.add_argument("--records", help="a records.jsonl (as a report writes) instead of the results root")
     p.add_argument("--out", help="output folder (default: reports/SUITE/PROFILE)")
@@ -361,6 +379,8 @@ def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
         configure_threads()
+        from bench.plugins import load  # before any name is looked up; plain Python, no torch
+        load(args.plugin)
         args.func(args)
     except UserError as e:
         return _fail(str(e))

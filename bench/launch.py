@@ -29,6 +29,9 @@ from bench.manipulation import ARMS, variant_name
 from bench.manipulation.acceptance import check_builds, refuse_failed, stored_acceptance
 from bench.metrics import evaluate
 from bench.models import MODELS
+from bench.overrides import override_train
+from bench.plugins import load as load_plugins
+from bench.plugins import named as plugins_named
 from bench.runs import (FAILED, LOCK, Run, clear_failure, failure, finish, mark_failed, mark_trained, record,
                         run_name, settled, status, write_config)
 from bench.suites import Profile
@@ -105,6 +108,7 @@ def _in_workers(fn, calls: list[tuple], jobs: int):
 def _in_worker(runner: int, fn, *args):
     if os.getpid() != runner:  # joblib runs a pool of one in the runner itself
         _exit_with(runner)
+        load_plugins()  # the runner's plugins, from the BENCH_PLUGINS it left for its workers
     return fn(*args)
 
 
@@ -181,11 +185,25 @@ def _dask(task, todo: list[Run], context: Context):
         raise UserError(f"cannot use the dask scheduler {context.scheduler!r} ({e}); give the address of a running "
                         "scheduler, e.g. tcp://host:8786") from None
     with client:
+        if plugins_named():
+            # A worker plugin reaches every worker, those that join later included, before it runs a task.
+            client.register_plugin(_plugin_loader(plugins_named()), name="bench-plugins")
         # The device is checked where the runs train: the machine that submits them may have no GPU.
         client.submit(resolve_device, context.device, pure=False).result()
         futures = [client.submit(task, r, context, pure=False) for r in todo]
         for future in as_completed(futures):
             yield future.result()
+
+
+def _plugin_loader(names: tuple[str, ...]):
+    """A dask worker plugin that imports the user's plugins on each worker. Defined here, where dask is imported,
+    because dask is optional; dask sends it to the workers by value."""
+    from distributed import WorkerPlugin
+
+    class LoadPlugins(WorkerPlugin):
+        def setup(self, worker):
+            load_plugins(names)
+    return LoadPlugins()
 
 
 BACKENDS = {"local": _local, "dask": _dask}
@@ -194,21 +212,26 @@ BACKENDS = {"local": _local, "dask": _dask}
 def execute_all(runs: list[Run], context: Context, desc: str = "runs", ledger: Path | None = None,
                 retry_failed: bool = False) -> list[dict]:
     """Execute every run that is not settled (done, or failed unless `retry_failed`), with a progress bar over
-    runs; add each record to `ledger`. Returns the records; a run whose training diverges is said and left out."""
+    runs; add each record to `ledger`, and each run whose training diverged too, so that a report from the ledger
+    names it. Returns the records; a run whose training diverges is said and left out."""
     execute_on = lookup(BACKENDS, context.backend, "backend")
     todo = [r for r in runs if not settled(r, context.results, retry_failed)]
+    if ledger:  # runs that diverged in an earlier start, before failures were kept in ledgers among them
+        for r in runs:
+            if r not in todo and status(r, context.results) == "failed":
+                add_to_ledger(ledger, failure(r, context.results))
     task = functools.partial(execute, retry_failed=retry_failed)
     records = []
     with tqdm(total=len(todo), desc=desc, unit="run") as bar:
         for done in execute_on(task, todo, context.resolved()):
             bar.update(1)
+            if ledger:
+                add_to_ledger(ledger, done)
             if "failed" in done:
                 bar.write(f"{run_name(done['cell'])} FAILED: {done['failed']['message']} (kept in "
                           f"runs/{done['run_id']}/{FAILED}; `bench run --retry-failed` trains it again)")
                 continue
             records.append(done)
-            if ledger:
-                add_to_ledger(ledger, done)
     return records
 
 
@@ -262,7 +285,8 @@ def require_data(suite: str, profile: Profile, context: Context) -> dict[str, di
 def build_command(suite: str, profile: Profile, context: Context) -> str:
     """The command that builds the data of `profile`, into the context's data root."""
     root = f" --data-root {shlex.quote(str(context.data_root))}" if context.data_root else ""
-    return f"python -m bench datasets build --suite {shlex.quote(suite)} --profile {shlex.quote(profile.name)}{root}"
+    named = shlex.join(profile.arguments or ("--profile", profile.name))
+    return f"python -m bench datasets build --suite {shlex.quote(suite)} {named}{root}"
 
 
 def _prepare_variant(dataset: str, variant: str, root):
@@ -272,13 +296,15 @@ def _prepare_variant(dataset: str, variant: str, root):
 
 def train_alone(model: str, dataset: str, variant: str = "original", *, seed: int = 0, steps: int = 300_000,
                 out: Path | None = None, device: str = "cpu", checkpoint_every: int = 1000, log_every: int = 100,
-                progress: bool = True, data_root=None) -> tuple[Trainer, Path]:
-    """Train one model outside any suite into `out` (default: results/train/MODEL-DATASET-VARIANT-seedS),
-    resuming from the checkpoint there. Returns the trainer and the run directory."""
-    lookup(MODELS, model, "model")  # every name and the device are checked before the dataset is built
+                progress: bool = True, data_root=None, settings: dict | None = None) -> tuple[Trainer, Path]:
+    """Train one model outside any suite into `out` (default: results/train/MODEL-DATASET-VARIANT-seedS, then each
+    of `settings`, the `--set` overrides), resuming from the checkpoint there. Returns the trainer and the run
+    directory."""
+    lookup(MODELS, model, "model")  # every name, setting and the device are checked before the dataset is built
+    config = override_train(TrainConfig(model, dataset, variant, seed=seed, steps=steps), settings or {})
     resolve_device(device)
-    out = writable_folder(out or f"results/train/{model}-{dataset}-{variant}-seed{seed}", "--out")
+    named = "".join(f"-{k}={v}" for k, v in (settings or {}).items())
+    out = writable_folder(out or f"results/train/{model}-{dataset}-{variant}-seed{seed}{named}", "--out")
     data = get(dataset, variant, data_root)
-    config = TrainConfig(model, dataset, variant, seed=seed, steps=steps)
     return train(config, data, out, device=device, checkpoint_every=checkpoint_every, log_every=log_every,
                  progress=progress), out

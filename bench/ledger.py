@@ -35,7 +35,10 @@ def add(path: Path, record: dict):
     atomic_write_text(path, "".join(json.dumps(records[k], sort_keys=True) + "\n" for k in sorted(records)))
 
 
+ACCEPTANCE = "acceptance.json"
+
+
 def write_acceptance(path: Path, acceptance: dict):
     """The builds' acceptance results ({dataset: {variant: gaps, verdict}}), committed as `acceptance.json` beside
     the ledger: they live in the data cache's build reports, which no checkout has."""
-    atomic_write_text(Path(path).with_name("acceptance.json"), json.dumps(acceptance, indent=2, sort_keys=True))
+    atomic_write_text(Path(path).with_name(ACCEPTANCE), json.dumps(acceptance, indent=2, sort_keys=True))

@@ -25,7 +25,7 @@ TRAIN_KEYS = ("seed", "steps", "batch_size", "lr", "latent_dim")
 PROFILE_KEYS = ("steps", "seeds", "batch_size", "lr", "multipliers", "models", "datasets", "variants", "metrics")
 # Profile fields a file may not set: the hypotheses are code, declared before a confirmatory run, and a build's
 # replacement is a recorded deviation from such a plan.
-NOT_FROM_FILES = ("hypotheses", "replaced_builds")
+NOT_FROM_FILES = ("hypotheses", "replaced_builds", "arguments")
 FILE_SUFFIXES = (".toml", ".json")
 # Settings that are counts or sizes, whatever they belong to: a zero or negative one is a mistake.
 POSITIVE = ("steps", "seeds", "batch_size", "lr", "latent_dim", "multipliers", "num_train", "num_test", "num_bins")
@@ -146,8 +146,13 @@ def profile_from_file(path) -> Profile:
 
 def resolve_profile(suite: str, profile: str, settings: dict | None = None) -> Profile:
     """`--profile NAME` of `suite`, or `--profile FILE.toml`, with `--set` settings."""
+    settings = settings or {}
     plan = profile_from_file(profile) if profile.endswith(FILE_SUFFIXES) else get_profile(suite, profile)
-    return override_profile(plan, settings or {})
+    plan = override_profile(plan, settings)
+    if plan.name == profile:
+        return plan
+    spelled = ("--profile", profile, *(w for k, v in settings.items() for w in ("--set", f"{k}={v}")))
+    return dataclasses.replace(plan, arguments=spelled)
 
 
 def _metric_settings(value, at: str) -> MetricSettings:

@@ -169,16 +169,21 @@ def clear_failure(run: Run, results: Path):
 
 
 def restore(ledger: dict[str, dict], results: Path) -> int:
-    """Write each ledger record's run directory that lacks DONE (config, metrics, DONE); returns how many."""
+    """Write each ledger record's run directory that lacks DONE: config, metrics and DONE for a finished run,
+    config and FAILED for one whose training diverged (so that it stays failed unless retried). Returns how
+    many were written."""
     restored = 0
     for run_id, record in ledger.items():
         d = Path(results) / "runs" / run_id
-        if (d / DONE).exists():
+        if (d / DONE).exists() or ("failed" in record and (d / FAILED).exists()):
             continue
         d.mkdir(parents=True, exist_ok=True)
         atomic_write_text(d / CONFIG, json.dumps({k: record[k] for k in ("run_id", "suite", "profile", "cell",
                                                                            "config", "schema")}, indent=2))
-        _write_record(d, record)
+        if "failed" in record:
+            atomic_write_text(d / FAILED, json.dumps(record["failed"], indent=2))
+        else:
+            _write_record(d, record)
         restored += 1
     return restored
 

@@ -75,6 +75,9 @@ class Profile:
     # A user's settings of model Config fields, (model, field, value), e.g. from `--set beta_vae.beta=4`; a line
     # search scales the regulariser around its value here instead of the paper's.
     model_settings: tuple[tuple[str, str, object], ...] = ()
+    # How the command line selects this profile where that is not `--profile NAME` (a file, `--set`), for the
+    # commands that messages suggest. Never part of a run.
+    arguments: tuple[str, ...] = ()
 
     def seeds_of(self, model: str) -> int:
         return dict(self.seeds_by_model).get(model, self.seeds)

@@ -90,6 +90,35 @@ def test_a_committed_record_counts_as_done_and_survives_a_fresh_results_root(tmp
     assert restore(ledger.read(path), results) == 0
 
 
+def test_a_diverged_run_in_the_ledger_stays_failed_on_a_fresh_results_root(tmp_path):
+    run = runs_for("inductive-bias", CONFIRM, confirm_cells()[:1])[0]
+    path = tmp_path / "records.jsonl"
+    ledger.add(path, {**run.describe(), "failed": {"step": 812, "term": "kl", "message": "non-finite kl"}})
+    assert restore(ledger.read(path), tmp_path / "results") == 1
+    assert status(run, tmp_path / "results") == "failed"
+    assert restore(ledger.read(path), tmp_path / "results") == 0
+
+
+def test_a_report_from_a_ledger_names_its_failed_runs_and_the_builds_acceptance(tmp_path):
+    from bench.report import report_suite
+    from bench.report.records import read_jsonl
+    records = read_jsonl("tests/data/report_records.jsonl")
+    failed = {**{k: records[0][k] for k in ("run_id", "suite", "profile", "cell", "config")}, "run_id": "f" * 16,
+              "failed": {"step": 812, "term": "kl", "message": "non-finite kl"}}
+    for r in (*records, failed):
+        ledger.add(tmp_path / "records.jsonl", r)
+    before = (tmp_path / "records.jsonl").read_text()
+    ledger.write_acceptance(tmp_path / "records.jsonl", {"d": {
+        "modified@1": {"gap": [-1.5], "original_gap": [2.0], "learnability": [0.7], "passed": True},
+        "sham@1": {"gap": [1.0], "original_gap": [2.0], "learnability": [0.1], "passed": None}}})
+    index = report_suite("inductive-bias", get_profile("inductive-bias", "quick"),
+                         records_file=tmp_path / "records.jsonl", out=tmp_path).read_text()
+    assert "| beta_vae/dsprites/original/value=8.0/seed=0 | 812 | kl | ffffffffffffffff |" in index
+    assert "| d | modified@1 | passed | +2.00 | -1.50 | 0.70 |" in index and "| d | sham@1 | recorded" in index
+    # The report rewrote its own ledger, line for line.
+    assert (tmp_path / "records.jsonl").read_text() == before
+
+
 def test_a_ledger_record_with_other_metric_settings_is_not_done(tmp_path):
     run = runs_for("inductive-bias", CONFIRM, confirm_cells()[:1])[0]
     record = {**run.describe(), "metric_settings": {"num_bins": 7}, "metrics": {"mig": 0.3}}

@@ -111,3 +111,17 @@ def test_a_bad_profile_file_is_one_line_naming_it(tmp_path, text, says):
 def test_a_missing_profile_file_is_one_line(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         resolve_profile("inductive-bias", str(tmp_path / "none.toml"))
+
+
+def test_train_takes_settings_on_the_command_line(tmp_path, capsys):
+    from bench.__main__ import main
+    from bench.train import read_checkpoint
+    argv = ["train", "--model", "beta_vae", "--dataset", "dsprites_small", "--steps", "2", "--quiet",
+            "--data-root", str(tmp_path / "data")]
+    assert main([*argv, "--set", "bta=2"]) == 2
+    assert "--set bta: not a setting of beta_vae" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()  # refused before any data was built
+    out = tmp_path / "run"
+    assert main([*argv, "--set", "beta=2", "--set", "batch_size=8", "--out", str(out)]) == 0
+    config = json.loads(read_checkpoint(out / "checkpoint.pt", "cpu")["config"])
+    assert config["model_config"] == {"beta": 2.0} and config["batch_size"] == 8

@@ -1,5 +1,6 @@
 """`bench report`: from run records to a folder a person reads, starting at index.md."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,8 @@ from bench.models import MODELS
 from bench.report import paired, plots, provenance, tables, verdicts
 from bench.report.records import read_jsonl, to_frame, write_jsonl
 from bench.runs import MissingCheckpoint, failed_runs, load_model, run_name, suite_records
-from bench.suites import choose_values, get_profile
+from bench.ledger import ACCEPTANCE
+from bench.suites import Profile, choose_values
 from bench.train import CheckpointDamaged
 
 PCL_NOTE = "PCL has no decoder: it has no reconstruction and no traversal."
@@ -43,31 +45,37 @@ def median_models(records: list[dict], results: Path, data_root=None, say=print)
     return models
 
 
-def report_suite(suite: str = "inductive-bias", profile: str = "quick", *, results: Path = Path("results"),
-                 records_file: Path | None = None, out: Path | None = None, traversals: bool = True, data_root=None,
-                 say=print) -> Path:
+def report_suite(suite: str, profile: Profile, *, results: Path = Path("results"), records_file: Path | None = None,
+                 out: Path | None = None, traversals: bool = True, data_root=None, say=print) -> Path:
     """`bench report`: the report of a profile's finished runs in `results`, or of a records file a report wrote
-    (finished runs only: no failures, no checkpoints, so no traversals), in `out` (default:
-    reports/SUITE/PROFILE). Returns its index.md."""
+    or a ledger (no checkpoints, so no traversals; the builds' acceptance
+    results where an `acceptance.json` lies beside it), in `out` (default: reports/SUITE/PROFILE). Returns its
+    index.md."""
     if records_file:
-        records, failed = read_jsonl(records_file), ()
+        # A ledger also holds the runs whose training diverged, so that no checkout loses them.
+        held = read_jsonl(records_file)
+        records, failed = [r for r in held if "failed" not in r], [r for r in held if "failed" in r]
+        acceptance = Path(records_file).with_name(ACCEPTANCE)
     else:
-        plan = get_profile(suite, profile)
-        records, failed = suite_records(suite, plan, results), failed_runs(suite, plan, results)
-    out = writable_folder(out or f"reports/{suite}/{profile}", "--out")
+        records, failed = suite_records(suite, profile, results), failed_runs(suite, profile, results)
+        acceptance = None
+    out = writable_folder(out or f"reports/{suite}/{profile.name}", "--out")
     models = median_models(records, results, data_root, say) if traversals and not records_file else None
-    return build_report(records, out, models, failed)
+    accepted = json.loads(acceptance.read_text()) if acceptance and acceptance.exists() else None
+    return build_report(records, out, models, failed, accepted)
 
 
-def build_report(records: list[dict], out: Path, models_for_traversal=None, failed=()) -> Path:
+def build_report(records: list[dict], out: Path, models_for_traversal=None, failed=(), acceptance=None) -> Path:
     """Write records.jsonl, tables (md/tex/csv), plots (png/pdf), verdicts and index.md under `out`; `failed`
-    (`bench.runs.failed_runs`) are named in a section of their own."""
+    (`bench.runs.failed_runs`) are named in a section of their own, and so are the learned builds' acceptance
+    results (`acceptance`, as `bench.ledger.write_acceptance` stores them)."""
     out = Path(out)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "plots").mkdir(parents=True, exist_ok=True)
     frame = to_frame(records)
     family = verdicts.declared_family(records)
-    write_jsonl(records, out / "records.jsonl")
+    # In run-id order, as a ledger keeps it: a report written over its ledger changes no line.
+    write_jsonl(sorted([*records, *failed], key=lambda r: r["run_id"]), out / "records.jsonl")
     # A confirmatory profile fixed each model's value in advance: there is no line search to choose from.
     choices = None if family else choose_values([r for r in records if r["cell"]["variant"] == "original"])
     chosen = tables.chosen_runs(frame, choices and {k: c["value"] for k, c in choices.items()})
@@ -76,6 +84,8 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None, fail
     sections = [_header(records, frame, family is not None)]
     if failed:
         sections.append(_failed_runs(failed))
+    if acceptance:
+        sections.append(_acceptance(acceptance))
     sections.append(verdicts.section(chosen, family, out / "tables"))
     if family:
         sections.append(_by_build(chosen, family.metric, out))
@@ -104,6 +114,23 @@ def _failed_runs(failed: list[dict]) -> str:
     return (f"## Failed runs\n\n{len(failed)} runs diverged (a loss became non-finite) and are in no table or "
             "verdict; `bench run --retry-failed` trains them again.\n\n| run | step | term | run id |\n"
             "|---|---|---|---|\n" + rows)
+
+
+def _acceptance(acceptance: dict) -> str:
+    """The learned builds' pre-registered acceptance test: fresh references' gap (nats per image; negative means
+    the entangled basis now fits better) on the original data and on each build, and the pattern's learnability."""
+    fmt = lambda values: ", ".join(f"{v:+.2f}" for v in values)  # noqa: E731
+    verdict = {True: "passed", False: "**failed**", None: "recorded (the sham has no gate)"}
+    rows = "".join(f"| {dataset} | {variant} | {verdict[r['passed']]} | {fmt(r['original_gap'])} | "
+                   f"{fmt(r['gap'])} | {', '.join(f'{v:.2f}' for v in r['learnability'])} |\n"
+                   for dataset, builds in sorted(acceptance.items()) for variant, r in sorted(builds.items()))
+    return ("## Acceptance of the learned builds\n\nEach build of a learned arm must pass the acceptance test fixed "
+            "before the runs: fresh reference models, one per reference seed, prefer the factor basis on the original "
+            "data (positive gap) and the entangled one on the build (negative gap), and the pattern is learnable. A "
+            "failed build is replaced as the plan prescribes, and no run trains on it. The sham is measured against "
+            "the same target, which it must not turn.\n\n"
+            "| dataset | build | result | gap on original | gap on build | learnability |\n|---|---|---|---|---|---|\n"
+            + rows)
 
 
 def _by_build(runs, metric: str, out: Path) -> str:
