@@ -40,5 +40,9 @@ ACCEPTANCE = "acceptance.json"
 
 def write_acceptance(path: Path, acceptance: dict):
     """The builds' acceptance results ({dataset: {variant: gaps, verdict}}), committed as `acceptance.json` beside
-    the ledger: they live in the data cache's build reports, which no checkout has."""
-    atomic_write_text(Path(path).with_name(ACCEPTANCE), json.dumps(acceptance, indent=2, sort_keys=True))
+    the ledger: they live in the data cache's build reports, which no checkout has. Merged into what the file
+    holds, so that a build that failed and was replaced keeps its result there, though no run needs it now."""
+    file = Path(path).with_name(ACCEPTANCE)
+    held = json.loads(file.read_text()) if file.exists() else {}
+    merged = {d: {**held.get(d, {}), **acceptance.get(d, {})} for d in {*held, *acceptance}}
+    atomic_write_text(file, json.dumps(merged, indent=2, sort_keys=True))

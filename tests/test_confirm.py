@@ -140,6 +140,10 @@ def test_the_builds_acceptance_is_written_beside_the_ledger(tmp_path):
     acceptance = {"d": {"modified@1": {"gap": [-1.0], "original_gap": [2.0], "passed": True}}}
     ledger.write_acceptance(tmp_path / "records.jsonl", acceptance)
     assert json.loads((tmp_path / "acceptance.json").read_text()) == acceptance
+    # A later start no longer needs a replaced build: its failed result stays on file beside the new ones.
+    later = {"d": {"modified@4": {"gap": [-2.0], "original_gap": [2.0], "passed": True}}}
+    ledger.write_acceptance(tmp_path / "records.jsonl", later)
+    assert json.loads((tmp_path / "acceptance.json").read_text()) == {"d": {**acceptance["d"], **later["d"]}}
 
 
 def test_a_replaced_build_takes_the_failed_ones_seeds_and_nothing_else():
