@@ -26,10 +26,15 @@ def describe(suite: str, profile: Profile, context: Context, retry_failed: bool 
     only once the line search is settled; until then its runs are counted with placeholder values. A failed run
     is work left only when it will be retried. A `ledger`'s records (run id -> record) count as done, as they
     will once restored. Reads only: neither the results nor the data root is written or built."""
-    results = context.results
-    committed = _committed(ledger or {}, profile)
-    state = lambda r: committed.get(r.id) or status(r, results)  # noqa: E731
-    done = lambda r: state(r) in ({"done"} if retry_failed else {"done", "failed"})  # noqa: E731
+    results, committed = context.results, _committed(ledger or {}, profile)
+    settled = {"done"} if retry_failed else {"done", "failed"}
+
+    def state(run: Run) -> str:
+        return committed.get(run.id) or status(run, results)
+
+    def done(run: Run) -> bool:
+        return state(run) in settled
+
     search = search_runs(suite, profile)
     counts = Counter(state(r) for r in search)
     records = [ledger[r.id] if committed.get(r.id) == "done" else record(r, results) for r in search
