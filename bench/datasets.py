@@ -60,18 +60,28 @@ def build_profile(suite: str, profile: Profile, root=None, jobs: int | None = No
 
 
 def describe(dataset: str | None = None, root=None, verify: bool = False, say=print):
-    """Factors, sizes, source and cache of `dataset` (default: every dataset); with `verify`, each built cache's
-    checksum is recomputed, and a corrupt one ends in a UserError (so that scripts and CI notice)."""
+    """Factors, sizes, source and cache of `dataset` (default: every dataset, those from a user's files included,
+    which say where their files go while they are missing); with `verify`, each built cache's checksum is
+    recomputed, and a corrupt one ends in a UserError (so that scripts and CI notice)."""
     root, corrupt = data_root(root), []
-    for spec in selected(dataset):
-        store = sources.base_store(spec, root)
+    for spec in selected(dataset, user_files=True):
+        if spec.has_factors:
+            say(f"{spec.name}: {len(spec.grid)} images of shape {spec.observation_shape}")
+            say("  factors: " + ", ".join(f"{n} ({s})" for n, s in zip(spec.grid.names, spec.grid.sizes)))
+        else:
+            say(f"{spec.name}: images of shape {spec.observation_shape} from your files")
+            say("  factors: none (only latent traversals can judge a model on it: bench traverse)")
+            say(f"  preprocessing: {spec.preprocessing}")
+        try:
+            store = sources.base_store(spec, root)
+        except UserError as e:  # the user's files for a dataset without factors are missing or malformed
+            say(f"  source:  {e}")
+            continue
         state = "built" if store.is_valid() else "not built yet (bench datasets build)"
         if verify and store.is_valid():
             intact = store.verify()
             state = "built, checksum ok" if intact else "CORRUPT: run bench datasets build --rebuild"
             corrupt += [] if intact else [spec.name]
-        say(f"{spec.name}: {len(spec.grid)} images of shape {spec.observation_shape}")
-        say("  factors: " + ", ".join(f"{n} ({s})" for n, s in zip(spec.grid.names, spec.grid.sizes)))
         say(f"  source:  {sources.describe_source(store.params)}")
         say(f"  cache:   {store.directory} ({store.nbytes / 2**30:.2f} GiB, {state})")
     if corrupt:
@@ -79,7 +89,8 @@ def describe(dataset: str | None = None, root=None, verify: bool = False, say=pr
 
 
 def picture(dataset: str, out: Path, variant: str = "original", seed: int = 0, root=None) -> Path:
-    """Write a PNG of random samples of `dataset` in `variant`, then one traversal row per factor."""
+    """Write a PNG of random samples of `dataset` in `variant`, then one traversal row per factor (a dataset
+    without factors: samples only)."""
     out = writable_file(out, "--out")
     save(dataset_figure(get(dataset, variant, root), np.random.default_rng(seed)), out)
     return out

@@ -45,12 +45,13 @@ class TrainConfig:
     steps: int = 1000
     batch_size: int = 64  # images per step: pair models get batch_size // 2 pairs
     lr: float = 1e-4
-    latent_dim: int | None = None  # None means the dataset's number of factors
+    latent_dim: int | None = None  # None means the dataset's default: its number of factors, where it has factors
 
     def resolved(self, data: GroundTruthData) -> "TrainConfig":
-        """With the paper's model config for the dataset `data` stands for, and a latent per factor, where unset."""
+        """With the paper's model config for the dataset `data` stands for, and the data's default latent size (a
+        latent per factor), where unset."""
         config = self.model_config or models.paper_config(self.model, data.spec.stands_for())
-        return dataclasses.replace(self, model_config=config, latent_dim=self.latent_dim or data.num_factors)
+        return dataclasses.replace(self, model_config=config, latent_dim=self.latent_dim or data.default_latent_dim)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

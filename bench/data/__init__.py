@@ -1,11 +1,13 @@
 """Ground-truth datasets in disentanglement_lib's vocabulary: the registered specs, their cached images and the
-noise control. Nothing here knows of models or training; `bench.variants` adds the learned variants on top."""
+noise control; and the datasets without factors made from a user's files (`unlabelled`). Nothing here knows of
+models or training; `bench.variants` adds the learned variants on top."""
 
 from bench.data import dsprites
 from bench.data.dsprites import DSPRITES
 from bench.data.ground_truth import DatasetSpec, GroundTruthData, StoredData
 from bench.data.shapes3d import SHAPES3D
 from bench.data.sources import data_root, load_base
+from bench.data.unlabelled import CELEBA, CHAIRS3D, FACES3D, UnlabelledData, UnlabelledSpec
 from bench.errors import lookup
 
 # dsprites_small: the same renderer at 32 x 32 with 8 positions and 4 orientations (4,608 images), for smoke runs.
@@ -20,13 +22,18 @@ DSPRITES_ELLIPSE = dsprites.make_spec("dsprites_ellipse", size=32, num_positions
                                       shapes=(1,))
 DSPRITES_HALFY = dsprites.make_spec("dsprites_halfy", size=32, num_positions=32, num_orientations=1, shapes=(0,),
                                     posy_positions=16)
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
-    DSPRITES, SHAPES3D, DSPRITES_SMALL, DSPRITES_MINI, DSPRITES_ELLIPSE, DSPRITES_HALFY)}
+# FactorVAE's datasets without ground-truth factors, from the user's files only (bench/data/unlabelled.py).
+DATASETS: dict[str, DatasetSpec | UnlabelledSpec] = {spec.name: spec for spec in (
+    DSPRITES, SHAPES3D, DSPRITES_SMALL, DSPRITES_MINI, DSPRITES_ELLIPSE, DSPRITES_HALFY, CELEBA, CHAIRS3D, FACES3D)}
 
 
-def selected(name: str | None = None) -> list[DatasetSpec]:
-    """The spec of dataset `name`, or of every registered dataset when no name is given."""
-    return [lookup(DATASETS, name, "dataset")] if name else list(DATASETS.values())
+def selected(name: str | None = None, user_files: bool = False) -> list[DatasetSpec | UnlabelledSpec]:
+    """The spec of dataset `name`; with no name, of every dataset bench can make itself (the ground-truth ones),
+    and with `user_files` also of those made only from a user's files."""
+    if name:
+        return [lookup(DATASETS, name, "dataset")]
+    return [spec for spec in DATASETS.values() if spec.has_factors or user_files]
 
 
-__all__ = ["DATASETS", "DatasetSpec", "GroundTruthData", "StoredData", "data_root", "load_base", "selected"]
+__all__ = ["DATASETS", "DatasetSpec", "GroundTruthData", "StoredData", "UnlabelledData", "UnlabelledSpec",
+           "data_root", "load_base", "selected"]

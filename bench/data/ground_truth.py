@@ -2,6 +2,7 @@
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import ClassVar
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class DatasetSpec:
     factor_values: tuple[np.ndarray, ...] = field(default=(), compare=False)  # for people; classes index them
     fixed_values: dict = field(default_factory=dict, compare=False)  # generative factors held constant
     paper_dataset: str = field(default="", compare=False)  # the paper's dataset it stands for in reports
+    has_factors: ClassVar[bool] = True  # unlike the user-supplied datasets of `bench.data.unlabelled`
 
     def stands_for(self) -> str:
         """The paper's dataset whose model settings and numbers this one is read against."""
@@ -50,6 +52,8 @@ class GroundTruthData(ABC):
     factors_num_values = factor_sizes  # disentanglement_lib's name
     num_factors = property(lambda self: self.spec.grid.num_factors)
     observation_shape = property(lambda self: self.spec.observation_shape)
+    has_factors = True
+    default_latent_dim = property(lambda self: self.spec.grid.num_factors)  # a latent per factor, as the study
 
     def __len__(self) -> int:
         return len(self.grid)

@@ -12,23 +12,27 @@ from bench.data.grid import FactorGrid
 from bench.errors import UserError
 
 
-def bad_file(path: Path, what: str) -> UserError:
-    return UserError(f"{path}: {what}; replace the file with the original download or remove it "
-                     "(bench does not fall back to rendered data while it is there)")
+# What to do about a damaged original file: bench renders the dataset itself, but not while the file is there.
+REPLACE_ORIGINAL = ("replace the file with the original download or remove it (bench does not fall back to rendered "
+                    "data while it is there)")
+
+
+def bad_file(path: Path, what: str, fix: str = REPLACE_ORIGINAL) -> UserError:
+    return UserError(f"{path}: {what}; {fix}")
 
 
 @contextlib.contextmanager
-def reading(path: Path):
+def reading(path: Path, fix: str = REPLACE_ORIGINAL):
     """Turn the ways a truncated or foreign file fails into one-line errors naming the file."""
     try:
         yield
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-        raise bad_file(path, f"cannot be read ({type(e).__name__}: {e}); it may be truncated or corrupt") from e
+        raise bad_file(path, f"cannot be read ({type(e).__name__}: {e}); it may be truncated or corrupt", fix) from e
 
 
-def require(path: Path, condition: bool, what: str):
+def require(path: Path, condition: bool, what: str, fix: str = REPLACE_ORIGINAL):
     if not condition:
-        raise bad_file(path, what)
+        raise bad_file(path, what, fix)
 
 
 def check_classes(path: Path, key: str, classes: np.ndarray, grid: FactorGrid, skip_columns: int = 0):
@@ -66,15 +70,26 @@ def load_npz_array(path: Path, archive: zipfile.ZipFile, key: str) -> np.ndarray
 def stream_npz_array(path: Path, archive: zipfile.ZipFile, key: str, shape: tuple, dtype, chunk: int):
     """Yield consecutive row blocks of a (possibly compressed) .npy member without loading it whole."""
     with archive.open(f"{key}.npy") as f:
-        version = np.lib.format.read_magic(f)
-        read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-        require(path, version in read_header, f"{key!r} is in an unsupported .npy format {version}")
-        got_shape, fortran, got_dtype = read_header[version](f)
+        got_shape, fortran, got_dtype = npy_header(path, f, key)
         require(path, tuple(got_shape) == tuple(shape), f"{key!r} has shape {tuple(got_shape)}, expected {shape}")
         require(path, got_dtype == np.dtype(dtype) and not fortran, f"{key!r} has dtype {got_dtype}, expected {np.dtype(dtype)}")
-        row = int(np.prod(shape[1:])) * np.dtype(dtype).itemsize
-        for start in range(0, shape[0], chunk):
-            n = min(chunk, shape[0] - start)
-            data = f.read(n * row)
-            require(path, len(data) == n * row, f"{key!r} ends after {start + len(data) // row} of {shape[0]} rows")
-            yield np.frombuffer(data, dtype=dtype).reshape(n, *shape[1:])
+        yield from npy_rows(path, f, key, shape, dtype, chunk)
+
+
+def npy_header(path: Path, f, key: str, fix: str = REPLACE_ORIGINAL) -> tuple[tuple, bool, np.dtype]:
+    """(shape, Fortran order, dtype) from the header of the .npy stream `f`, read without unpickling anything."""
+    version = np.lib.format.read_magic(f)
+    read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    require(path, version in read_header, f"{key!r} is in an unsupported .npy format {version}", fix)
+    shape, fortran, dtype = read_header[version](f)
+    return tuple(shape), fortran, dtype
+
+
+def npy_rows(path: Path, f, key: str, shape: tuple, dtype, chunk: int, fix: str = REPLACE_ORIGINAL):
+    """Consecutive blocks of at most `chunk` rows of the .npy stream `f`, positioned after its header."""
+    row = int(np.prod(shape[1:])) * np.dtype(dtype).itemsize
+    for start in range(0, shape[0], chunk):
+        n = min(chunk, shape[0] - start)
+        data = f.read(n * row)
+        require(path, len(data) == n * row, f"{key!r} ends after {start + len(data) // row} of {shape[0]} rows", fix)
+        yield np.frombuffer(data, dtype=dtype).reshape(n, *shape[1:])

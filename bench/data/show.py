@@ -1,4 +1,5 @@
-"""Pictures of a dataset: random samples, and one traversal row per factor, so a person can check the data."""
+"""Pictures of a dataset: random samples, and one traversal row per factor (where it has factors), so a person can
+check the data."""
 
 import matplotlib
 
@@ -39,7 +40,10 @@ def _imshow(ax, picture, title):
 
 
 def dataset_figure(ds: GroundTruthData, rng: np.random.Generator, samples: int = 24, steps: int = 8):
-    """Figure with a grid of random samples above one traversal row per factor."""
+    """Figure with a grid of random samples above one traversal row per factor; a dataset without factors has
+    only the samples (three times as many)."""
+    if not ds.has_factors:
+        return samples_figure(ds, rng, 3 * samples, steps)
     _, sample_images = ds.sample(samples, rng)
     base = ds.sample_factors(1, rng)[0]
     traversal = ds.images(ds.factors_to_index(traversal_factors(ds, base, steps))).numpy()
@@ -49,6 +53,15 @@ def dataset_figure(ds: GroundTruthData, rng: np.random.Generator, samples: int =
     _imshow(top, mosaic(sample_images.numpy(), steps), f"{ds.name} / {ds.variant}: random samples")
     _imshow(bottom, mosaic(traversal, steps), "traversals: one factor swept per row")
     bottom.set_yticks([(h + 2) * k + h / 2 for k in range(ds.num_factors)], ds.factor_names)
+    fig.tight_layout()
+    return fig
+
+
+def samples_figure(ds, rng: np.random.Generator, samples: int, columns: int):
+    """Random samples of a dataset without factors, which has no factor to sweep."""
+    _, images = ds.sample(samples, rng)
+    fig, ax = plt.subplots(figsize=(columns * 1.1, samples // columns * 1.1 + 0.6))
+    _imshow(ax, mosaic(images.numpy(), columns), f"{ds.name}: random samples (no ground-truth factors to traverse)")
     fig.tight_layout()
     return fig
 

@@ -1,10 +1,13 @@
-"""Where a dataset's images come from (a user's original file, or our renderer) and their cache."""
+"""Where a dataset's images come from (a user's original file, or our renderer; for a dataset without factors,
+only the user's files) and their cache."""
 
 import os
 from pathlib import Path
 
+from bench.data import unlabelled
 from bench.data.ground_truth import DatasetSpec, StoredData
 from bench.data.store import ImageStore, cache_key
+from bench.data.unlabelled import UnlabelledData, UnlabelledSpec
 
 DATA_ROOT_ENV = "BENCH_DATA_ROOT"
 
@@ -36,20 +39,26 @@ def source_params(spec: DatasetSpec, root: Path) -> dict:
             "mtime_ns": stat.st_mtime_ns}
 
 
-def base_store(spec: DatasetSpec, root: Path) -> ImageStore:
+def base_store(spec: DatasetSpec | UnlabelledSpec, root: Path) -> ImageStore:
+    if not spec.has_factors:
+        return unlabelled.image_store(spec, root)
     params = source_params(spec, root)
     directory = root / spec.name / f"original-{cache_key(params)}"
     return ImageStore(directory, (len(spec.grid), *spec.observation_shape), params)
 
 
 def describe_source(params: dict) -> str:
+    if params["source"] == "user files":
+        return unlabelled.describe_source(params)
     if params["source"] == "original":
         return f"original file {params['file']}"
     return f"rendered by bench ({params['render_version']})"
 
 
-def load_base(spec: DatasetSpec, root, rebuild: bool = False) -> StoredData:
+def load_base(spec: DatasetSpec | UnlabelledSpec, root, rebuild: bool = False) -> StoredData | UnlabelledData:
     """The base images, building the cache first if it is missing, stale or (with rebuild) unverified."""
+    if not spec.has_factors:
+        return unlabelled.load(spec, root, rebuild)
     store = base_store(spec, Path(root))
     if rebuild or not store.is_valid():
         array = store.write(_chunks(spec, store.params), desc=f"{spec.name}: {_verb(store.params)}")

@@ -14,7 +14,12 @@ import sklearn
 import torch
 
 from bench.errors import lookup
+from bench.metrics.checks import MetricInputError
 from bench.metrics.registry import DEFAULT_METRICS, METRICS
+
+# The metrics that read only images and codes, never factors: the ones a dataset without ground-truth factors
+# (CelebA, 3D Chairs, 3D Faces) can be evaluated with. Every other metric needs factors and is refused there.
+WITHOUT_FACTORS = ("reconstruction", "dto")
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,11 @@ class Evaluation:
         self.model, self.data, self.settings = model.eval(), data, settings
         self.device, self.batch_size = torch.device(device), batch_size
         rng = np.random.default_rng(settings.seed)
-        self.factors_train = data.sample_factors(settings.num_train, rng)
-        self.factors_test = data.sample_factors(settings.num_test, rng)
+        # Without factors, the points are image indices (`UnlabelledData.sample_points`), which the data's
+        # factors_to_index reads back, so that the metrics without factors read images as everywhere else.
+        draw = data.sample_factors if data.has_factors else data.sample_points
+        self.factors_train = draw(settings.num_train, rng)
+        self.factors_test = draw(settings.num_test, rng)
         self.rng = rng
 
     @torch.no_grad()
@@ -87,8 +95,19 @@ def evaluate(model, data, settings: MetricSettings = MetricSettings(), device="c
     """All metrics in `settings.metrics` for one model on one dataset, with settings and versions; each metric's
     fixed settings are recorded beside its values."""
     metrics = [lookup(METRICS, name, "metric") for name in settings.metrics]
+    require_factors(data, settings.metrics)
     ev = Evaluation(model, data, settings, device)
     values = {}
     for metric in metrics:
         values.update(metric.compute(ev, **metric.fixed), **metric.fixed)
     return {"metrics": values, "metric_settings": settings.to_dict(), "versions": library_versions()}
+
+
+def require_factors(data, metrics) -> None:
+    """Refuse, in one line, the metrics that need ground-truth factors on a dataset that has none."""
+    needing = [name for name in metrics if name not in WITHOUT_FACTORS]
+    if needing and not data.has_factors:
+        raise MetricInputError(
+            f"{data.name} has no ground-truth factors, and the metrics {', '.join(needing)} need them; judge the run "
+            f"by its latent traversals (bench traverse RUN_DIR --out FILE.png), or evaluate only metrics that need "
+            f"no factors (--metrics {','.join(WITHOUT_FACTORS)})")
