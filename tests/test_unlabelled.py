@@ -20,8 +20,8 @@ from bench.models import build, paper_config
 from bench.variants import get
 
 
-def _image(rng, height, width, channels=3) -> np.ndarray:
-    return rng.integers(0, 256, size=(height, width, channels)[:3 if channels > 1 else 2], dtype=np.uint8)
+def _image(rng, height, width) -> np.ndarray:
+    return rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
 
 
 def _save(path, pixels):
@@ -136,6 +136,7 @@ MALFORMED = {  # name: (file under the data root, its content, what the error sa
     "pickled objects": ("celeba.npy", _npy_bytes(np.full((2, 4, 4), None, dtype=object)), "has dtype object"),
     "NaN": ("celeba.npy", NAN, "image 1 holds NaN"),
     "above 1": ("celeba.npy", np.full((2, 8, 8), 255.0, np.float32), "outside [0, 1]"),
+    "Fortran order": ("celeba.npy", np.asfortranarray(np.zeros((2, 8, 8, 3), np.uint8)), "Fortran order"),
     "truncated array": ("celeba.npy", _npy_bytes(np.zeros((4, 8, 8), np.uint8))[:-70], "ends after 2 of 4 rows"),
     "not an array": ("celeba.npy", b"hello", "cannot be read"),
     "not a zip": ("celeba.npz", b"hello", "cannot be read"),

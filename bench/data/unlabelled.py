@@ -86,7 +86,7 @@ class UnlabelledSpec:
     def candidates(self, root: Path) -> list[Path]:
         """Where the user's files may be, first found wins: as for original files, in the data root or its
         `<name>/` folder; a plain `images/` folder only in the latter."""
-        names = [n for n in (self.release,) if n] + [f"{self.name}.npz", f"{self.name}.npy"]
+        names = ([self.release] if self.release else []) + [f"{self.name}.npz", f"{self.name}.npy"]
         return [folder / n for folder in (root, root / self.name) for n in names] + [root / self.name / "images"]
 
     def where_to_put(self, root: Path) -> str:
