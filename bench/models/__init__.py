@@ -8,6 +8,7 @@ from bench.models.base import Model, StepLosses
 from bench.models.beta_tcvae import BetaTCVAE
 from bench.models.beta_vae import BetaVAE
 from bench.models.factor_vae import FactorVAE
+from bench.models.info_wgan_gp import InfoWGANGP
 from bench.models.pcl import PCL
 from bench.models.slow_vae import SlowVAE
 
@@ -31,6 +32,7 @@ def registry(models: dict[str, type[Model]]) -> dict[str, type[Model]]:
 MODELS = registry({
     "ae": AE, "beta_vae": BetaVAE, "factor_vae": FactorVAE, "beta_tcvae": BetaTCVAE, "slow_vae": SlowVAE,
     "pcl": PCL,
+    "info_wgan_gp": InfoWGANGP,
 })
 
 
