@@ -8,6 +8,7 @@ must not depend on how many workers ran the grid. Runs, not threads, are the uni
 
 import functools
 import os
+import pickle
 import shlex
 import tempfile
 import threading
@@ -35,7 +36,7 @@ from bench.plugins import named as plugins_named
 from bench.runs import (FAILED, LOCK, Run, clear_failure, failure, finish, mark_failed, mark_trained, record,
                         run_name, settled, status, write_config)
 from bench.suites import Profile
-from bench.train import Trainer, TrainConfig, TrainingDiverged, resolve_device, train
+from bench.train import PROBES, Trainer, TrainConfig, TrainingDiverged, read_losses, resolve_device, train
 from bench.variants import get, is_built, parse_variant
 
 
@@ -94,6 +95,10 @@ def _train_and_evaluate(run: Run, context: Context, progress: bool) -> dict:
     done = {**run.describe(), **evaluation, "training": training,
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "evaluation": {"seconds": time.perf_counter() - start}}
+    probes = run.directory(context.results) / PROBES
+    if probes.exists():  # the model's probe over training goes with the record, which a ledger commits
+        steps, values = read_losses(probes.parent, PROBES)
+        done["probes"] = {"step": steps, **values}
     finish(run, context.results, done)
     return done
 
@@ -190,9 +195,16 @@ def _dask(task, todo: list[Run], context: Context):
             client.register_plugin(_plugin_loader(plugins_named()), name="bench-plugins")
         # The device is checked where the runs train: the machine that submits them may have no GPU.
         client.submit(resolve_device, context.device, pure=False).result()
-        futures = [client.submit(task, r, context, pure=False) for r in todo]
+        # Pickled here and unpickled in the task: the scheduler deserialises task graphs, and a plugin's classes (a
+        # plugin model's Config in a run) import only on the workers, where the worker plugin loaded them.
+        futures = [client.submit(_unpickled, pickle.dumps((task, r, context)), pure=False) for r in todo]
         for future in as_completed(futures):
             yield future.result()
+
+
+def _unpickled(payload: bytes):
+    fn, *args = pickle.loads(payload)
+    return fn(*args)
 
 
 def _plugin_loader(names: tuple[str, ...]):

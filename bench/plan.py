@@ -44,10 +44,11 @@ def describe(suite: str, profile: Profile, context: Context, retry_failed: bool 
         (m, d): None for m in profile.models for d in profile.datasets}
     variants = variant_runs(suite, profile, values)
     todo, later = ([_work(r) for r in runs if not done(r)] for runs in (search, variants))
+    # A sweep study has only the first stage: its profile compares no other variant.
+    then = (f", then {len(variants)} on {', '.join(profile.compared_variants())} with the chosen values"
+            f"{f' ({len(later)} left)' if searched else ''}") if profile.compared_variants() else ""
     head = (f"{suite}/{profile.name}: {len(search) + len(variants)} runs of {profile.steps} steps: line search "
-            f"{len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}), then {len(variants)} on "
-            f"{', '.join(profile.compared_variants())} with the chosen values"
-            f"{f' ({len(later)} left)' if searched else ''}")
+            f"{len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}){then}")
     return [head, _estimate(measured_seconds(records), todo, later, context) if todo or later
             else "nothing left to run"]
 

@@ -57,7 +57,7 @@ class Profile:
     datasets: tuple[str, ...]
     variants: tuple[str, ...]  # the first is where the line search runs
     models: tuple[str, ...]
-    multipliers: tuple[float, ...]  # line-search values are the paper's value times these
+    multipliers: tuple[float, ...]  # line-search values are the paper's value times these, unless swept outright
     seeds: int
     steps: int
     metrics: MetricSettings = MetricSettings()
@@ -78,6 +78,10 @@ class Profile:
     # How the command line selects this profile where that is not `--profile NAME` (a file, `--set`), for the
     # commands that messages suggest. Never part of a run.
     arguments: tuple[str, ...] = ()
+    # A model's regularisation values given outright, as a study's own sweep (e.g. Kim & Mnih's betas), instead of
+    # the paper's value times `multipliers`.
+    sweeps: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    latent_dim: int | None = None  # None: one latent per factor, as the inductive-bias study has it
 
     def seeds_of(self, model: str) -> int:
         return dict(self.seeds_by_model).get(model, self.seeds)
@@ -105,10 +109,14 @@ def model_config(model: str, dataset: str, settings=()):
     return dataclasses.replace(config, **{f: v for m, f, v in settings if m == model})
 
 
-def line_search_values(model: str, dataset: str, multipliers, settings=()) -> list[float | None]:
+def line_search_values(model: str, dataset: str, multipliers, settings=(), sweep=None) -> list[float | None]:
+    """The values a line search tries: `sweep` where given, else the paper's value (with `settings`) times the
+    `multipliers`; [None] for a model without a regulariser."""
     cls = lookup(MODELS, model, "model")
     if cls.regulariser is None:
         return [None]
+    if sweep:
+        return [float(v) for v in sweep]
     paper = getattr(model_config(model, dataset, settings), cls.regulariser)
     return [paper * m for m in multipliers]
 
@@ -128,8 +136,10 @@ def search_cells(profile: Profile) -> list[Cell]:
     if profile.fixed_values:
         return []
     pairs = product(sweep("model", profile.models), sweep("dataset", profile.datasets))
+    sweeps = dict(profile.sweeps)
     grid = [{**p, "value": v} for p in pairs
-            for v in line_search_values(p["model"], p["dataset"], profile.multipliers, profile.model_settings)]
+            for v in line_search_values(p["model"], p["dataset"], profile.multipliers, profile.model_settings,
+                                        sweeps.get(p["model"]))]
     return _seeded(profile, product(grid, fixed(variant=profile.variants[0])))
 
 
@@ -185,20 +195,24 @@ def train_config(suite: str, profile: Profile, cell: Cell) -> TrainConfig:
         config = dataclasses.replace(config, **{MODELS[cell.model].regulariser: cell.value})
     return TrainConfig(cell.model, cell.dataset, variant_name(cell.variant, cell.build), config,
                        seed=run_seed(suite, profile, cell), steps=profile.steps, batch_size=profile.batch_size,
-                       lr=profile.lr)
+                       lr=profile.lr, latent_dim=profile.latent_dim)
 
 
 @dataclass(frozen=True)
 class Suite:
     name: str
     profiles: dict[str, Profile]
+    # How its report reads the runs (`bench.report`): "variants" sets each model's chosen value on every variant
+    # beside the paper's Table 1; "trade-off" sets every swept value's disentanglement against reconstruction.
+    report: str = "variants"
 
 
-ALL_MODELS = tuple(MODELS)
+# The models of the inductive-bias study; a model added later joins a profile by being named in it.
+STUDY_MODELS = ("ae", "beta_vae", "factor_vae", "beta_tcvae", "slow_vae", "pcl")
 INDUCTIVE_BIAS = Suite("inductive-bias", {
     # The paper's protocol (docs/paper.md): meant for a GPU cluster (300k steps x 10 seeds x line search x 2 x 3 x 6).
     "paper": Profile("paper", datasets=("dsprites", "shapes3d"), variants=("original", "modified", "noise"),
-                     models=ALL_MODELS, multipliers=(0.25, 0.5, 1.0, 2.0, 4.0), seeds=10, steps=300_000),
+                     models=STUDY_MODELS, multipliers=(0.25, 0.5, 1.0, 2.0, 4.0), seeds=10, steps=300_000),
     # The default: a miniature that finishes in about 4 hours on a 2-core CPU (README, docs/quick-profile.md).
     # dsprites_halfy is the smallest setting measured in which beta-VAE's original-data MIG is clearly high
     # (0.21 mean over 4 seeds at 5k steps, near its 10k-step plateau of 0.22). The headline contrast, beta-VAE
@@ -225,7 +239,22 @@ INDUCTIVE_BIAS = Suite("inductive-bias", {
                      models=("beta_vae", "pcl"), multipliers=(0.5, 1.0), seeds=2, steps=40,
                      metrics=MetricSettings(num_train=1000, num_test=500), batch_size=32),
 })
-SUITES = {INDUCTIVE_BIAS.name: INDUCTIVE_BIAS}
+# The second study (Kim & Mnih 2018, docs/factor-vae.md): FactorVAE against beta-VAE over the seed's own sweeps,
+# disentanglement against reconstruction. Its settings: a latent of 10, Adam at 1e-4 (the discriminator's betas
+# 0.5, 0.9, as bench's FactorVAE has them), batch 64, 300k steps on dSprites, 10 seeds.
+TRADE_OFF_METRICS = MetricSettings(metrics=("factor_vae_score", "mig", "reconstruction"))
+FACTOR_VAE = Suite("factor-vae", {
+    "paper": Profile("paper", datasets=("dsprites",), variants=("original",), models=("beta_vae", "factor_vae"),
+                     multipliers=(1.0,), sweeps=(("beta_vae", (1, 2, 4, 6, 8, 16)),
+                                                 ("factor_vae", (10, 20, 30, 40, 50, 100))),
+                     seeds=10, steps=300_000, latent_dim=10, metrics=TRADE_OFF_METRICS),
+    # The whole pipeline in a minute, for tests; its numbers mean nothing.
+    "smoke": Profile("smoke", datasets=("dsprites_small",), variants=("original",), models=("beta_vae", "factor_vae"),
+                     multipliers=(1.0,), sweeps=(("beta_vae", (1, 4)), ("factor_vae", (10, 40))), seeds=2, steps=30,
+                     latent_dim=10, batch_size=32,
+                     metrics=dataclasses.replace(TRADE_OFF_METRICS, num_train=300, num_test=150)),
+}, report="trade-off")
+SUITES = {s.name: s for s in (INDUCTIVE_BIAS, FACTOR_VAE)}
 
 
 def register(suite: Suite) -> Suite:

@@ -31,6 +31,8 @@ from bench.seeding import seed_hash
 CHECKPOINT = "checkpoint.pt"
 PREVIOUS_CHECKPOINT = "checkpoint.previous.pt"  # the one before, for when the newest is found damaged
 LOSSES = "losses.csv"
+PROBES = "probes.csv"  # a model's probe values during training (`Model.probe`), for the models that have one
+PROBE_POINTS = 1000  # the fixed training images a probe reads
 
 
 @dataclass(frozen=True)
@@ -226,11 +228,12 @@ class LossLog:
             atomic_write_text(self.path, "\n".join([self.header, *self.rows]) + "\n")
 
 
-def read_losses(run_dir: Path) -> tuple[list[int], dict[str, list[float]]]:
-    """The steps and each loss term's values in a run directory's `losses.csv`; UserError if it has none."""
-    path = Path(run_dir) / LOSSES
+def read_losses(run_dir: Path, name: str = LOSSES) -> tuple[list[int], dict[str, list[float]]]:
+    """The steps and each loss term's values in a run directory's `losses.csv` (or another log of the loop,
+    `probes.csv`); UserError if it has none."""
+    path = Path(run_dir) / name
     if not path.exists():
-        raise UserError(f"{run_dir} has no {LOSSES}; train the run first (runs trained before it existed have none)")
+        raise UserError(f"{run_dir} has no {name}; train the run first (runs trained before it existed have none)")
     header, *rows = [line.split(",") for line in path.read_text().splitlines()]
     columns = list(zip(*rows)) or [()] * len(header)
     return [int(s) for s in columns[0]], {name: [float(v) for v in col] for name, col in zip(header[1:], columns[1:])}
@@ -253,8 +256,10 @@ def train_step(trainer: Trainer, x: torch.Tensor) -> dict[str, float]:
         # Each objective updates only its own group (FactorVAE's TC term must not train the discriminator).
         objective.backward(inputs=optimizer.param_groups[0]["params"], retain_graph=len(losses.objectives) > 1)
     _check_finite_gradients(trainer)
-    for opt in trainer.optimizers.values():
-        opt.step()
+    # Only the groups given an objective this step: a model may leave one out (InfoWGAN-GP's generator waits for
+    # n_critic critic steps), and its gradients are then an earlier step's.
+    for name in losses.objectives:
+        trainer.optimizers[name].step()
     trainer.step += 1
     return {k: float(v.detach()) for k, v in losses.terms.items()}
 
@@ -305,23 +310,43 @@ def train(config: TrainConfig, data: GroundTruthData, run_dir: Path | None, *, d
     device = resolve_device(str(device))
     trainer = Trainer.on(config, data, device)
     return fit(trainer, batches(trainer, data, device), run_dir, device=device, checkpoint_every=checkpoint_every,
-               progress=progress, desc=f"{config.model} on {config.dataset}/{config.variant}", log_every=log_every)
+               progress=progress, desc=f"{config.model} on {config.dataset}/{config.variant}", log_every=log_every,
+               probe_images=probe_images(trainer, data, device))
+
+
+def probe_images(trainer: Trainer, data: GroundTruthData, device) -> torch.Tensor | None:
+    """The fixed training images a model's probe reads, drawn by a generator of their own (the batches' one is
+    untouched, so a probe changes no result); None for a model without a probe."""
+    if trainer.model.probe is None:
+        return None
+    rng = np.random.default_rng(seed_hash("probe", trainer.config.seed))
+    return data.images(np.sort(rng.choice(len(data), size=min(PROBE_POINTS, len(data)), replace=False))).to(device)
+
+
+def _probe(trainer: Trainer, images: torch.Tensor) -> dict[str, float]:
+    # Seeded by the step, so that a resumed run logs what an uninterrupted one does; the training noise's
+    # generator is not touched.
+    generator = torch.Generator(images.device).manual_seed(seed_hash("probe", trainer.config.seed, trainer.step))
+    with torch.no_grad():
+        return {k: float(v) for k, v in trainer.model.probe(images, generator).items()}
 
 
 def fit(trainer: Trainer, draw, run_dir: Path | None = None, *, device="cpu", checkpoint_every: int = 1000,
-        progress: bool = False, desc: str = "training", until: int | None = None, log_every: int = 100) -> Trainer:
+        progress: bool = False, desc: str = "training", until: int | None = None, log_every: int = 100,
+        probe_images: torch.Tensor | None = None) -> Trainer:
     """Step `trainer` on batches from `draw()` to step `until` (default: `trainer.config.steps`). With a `run_dir`,
     it resumes from the checkpoint there, writes one every `checkpoint_every` steps and at the end, and records
-    the loss terms every `log_every` steps in `losses.csv`; without, it trains in memory, as a measurement or a
-    milestone curve does."""
+    the loss terms every `log_every` steps in `losses.csv`, and the model's probe of `probe_images` beside them
+    in `probes.csv`; without, it trains in memory, as a measurement or a milestone curve does."""
     steps = trainer.config.steps if until is None else until
-    log = None
+    log = probes = None
     if run_dir is not None:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(run_dir)
         resume(trainer, run_dir, device)
         log = LossLog(run_dir / LOSSES, trainer.step)
+        probes = LossLog(run_dir / PROBES, trainer.step) if probe_images is not None else None
     trainer.model.train()
     with tqdm(total=steps, initial=trainer.step, desc=desc, unit="step", disable=not progress,
               dynamic_ncols=True) as bar:
@@ -329,8 +354,12 @@ def fit(trainer: Trainer, draw, run_dir: Path | None = None, *, device="cpu", ch
             terms = train_step(trainer, draw())
             if log is not None and (trainer.step % log_every == 0 or trainer.step == steps):
                 log.add(trainer.step, terms)
+                if probes is not None:
+                    probes.add(trainer.step, _probe(trainer, probe_images))
             if run_dir is not None and (trainer.step % checkpoint_every == 0 or trainer.step == steps):
                 log.write()  # before the checkpoint: rows past it are cut on resume, rows before it are never lost
+                if probes is not None:
+                    probes.write()
                 trainer.save(run_dir / CHECKPOINT)
             bar.update(1)
             if trainer.step % 10 == 0:

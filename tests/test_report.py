@@ -8,7 +8,7 @@ from scipy import stats
 
 from bench.errors import UserError
 from bench.report import build_report
-from bench.report.build import _compute
+from bench.report.sections import compute
 from bench.report.plots import traversal
 from bench.report.records import read_jsonl, to_frame
 from bench.report.tables import beside_paper, mig_per_factor
@@ -35,7 +35,7 @@ def test_report_matches_the_golden_files(tmp_path):
 
 def test_the_header_sums_the_runs_measured_time():
     records = [{"training": {"seconds": 5400.0}, "evaluation": {"seconds": 1800.0}}, {"training": {"seconds": 1800.0}}]
-    assert _compute(records) == ("Compute, summed over runs: 2.0 h of training and 0.5 h of evaluation "
+    assert compute(records) == ("Compute, summed over runs: 2.0 h of training and 0.5 h of evaluation "
                                  "(1 of 2 runs timed their evaluation).")
 
 

@@ -8,7 +8,7 @@ from bench.data.ground_truth import DatasetSpec, GroundTruthData, StoredData
 from bench.data.shapes3d import SHAPES3D
 from bench.data.sources import data_root, load_base
 from bench.data.unlabelled import CELEBA, CHAIRS3D, FACES3D, UnlabelledData, UnlabelledSpec
-from bench.errors import lookup
+from bench.errors import UserError, lookup, unused_name
 
 # dsprites_small: the same renderer at 32 x 32 with 8 positions and 4 orientations (4,608 images), for smoke runs.
 DSPRITES_SMALL = dsprites.make_spec("dsprites_small", size=32, num_positions=8, num_orientations=4)
@@ -27,6 +27,16 @@ DATASETS: dict[str, DatasetSpec | UnlabelledSpec] = {spec.name: spec for spec in
     DSPRITES, SHAPES3D, DSPRITES_SMALL, DSPRITES_MINI, DSPRITES_ELLIPSE, DSPRITES_HALFY, CELEBA, CHAIRS3D, FACES3D)}
 
 
+def register(spec: DatasetSpec | UnlabelledSpec) -> DatasetSpec | UnlabelledSpec:
+    """Add a user's dataset (a plugin, docs/extending.md): a renderer's spec (`dsprites.make_spec`,
+    `shapes3d.make_spec`) or a spec of their own files."""
+    if not isinstance(spec, (DatasetSpec, UnlabelledSpec)):
+        raise UserError(f"a dataset must be a DatasetSpec or an UnlabelledSpec, not {type(spec).__name__}")
+    unused_name(DATASETS, spec.name, spec, "dataset")
+    DATASETS[spec.name] = spec
+    return spec
+
+
 def selected(name: str | None = None, user_files: bool = False) -> list[DatasetSpec | UnlabelledSpec]:
     """The spec of dataset `name`; with no name, of every dataset bench can make itself (the ground-truth ones),
     and with `user_files` also of those made only from a user's files."""
@@ -36,4 +46,4 @@ def selected(name: str | None = None, user_files: bool = False) -> list[DatasetS
 
 
 __all__ = ["DATASETS", "DatasetSpec", "GroundTruthData", "StoredData", "UnlabelledData", "UnlabelledSpec",
-           "data_root", "load_base", "selected"]
+           "data_root", "load_base", "register", "selected"]

@@ -32,6 +32,9 @@ class Model(nn.Module):
     PAPER_VALUES: dict  # the paper's Config per dataset of the paper ("dsprites", "shapes3d")
     regulariser: str | None  # the Config field a line search scales; None for a model with no regulariser
     CONTRACT = ("Config", "PAPER_VALUES", "regulariser")
+    # None, or a method (images, generator) -> named values that the loop logs to probes.csv as it logs losses:
+    # a quantity a study follows over training that the loss does not hold (FactorVAE's true TC).
+    probe = None
 
     def __init__(self, config):
         super().__init__()

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.models.base import GaussianVAE, StepLosses
-from bench.models.terms import kl_normal, sample_normal
+from bench.models.terms import kl_normal, sample_normal, total_correlation
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,15 @@ class FactorVAE(GaussianVAE):
     def param_groups(self):
         vae = list(self.encoder.parameters()) + list(self.decoder.parameters())
         return {"vae": (vae, {}), "discriminator": (list(self.discriminator.parameters()), {"betas": (0.5, 0.9)})}
+
+    def probe(self, x, generator):
+        """The discriminator's TC estimate beside a direct one, on the same codes of `x` (Kim & Mnih 2018, Fig. 7):
+        the TC of the aggregate posterior of `x`'s images, by Monte Carlo over the mixture of their posteriors."""
+        mean, logvar = self.encode(x)
+        z = mean + torch.randn(mean.shape, generator=generator, device=mean.device) * (0.5 * logvar).exp()
+        logits = self.discriminator(z)
+        return {"tc_discriminator": (logits[:, 0] - logits[:, 1]).mean(),
+                "tc_aggregate": total_correlation(z, mean, logvar)}
 
     def losses(self, x):
         mean, logvar = self.encode(x)

@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.errors import writable_folder
+from bench.errors import lookup, writable_folder
 from bench.metrics import tabled
 from bench.models import MODELS
-from bench.report import paired, plots, provenance, tables, verdicts
+from bench.report import paired, plots, tables, verdicts
+from bench.report.sections import acceptance_section, failed_section, header, traversals
+from bench.report.trade_off import build_trade_off
 from bench.report.records import read_jsonl, to_frame, write_jsonl
-from bench.runs import MissingCheckpoint, failed_runs, load_model, run_name, suite_records
+from bench.runs import MissingCheckpoint, failed_runs, load_model, suite_records
 from bench.ledger import ACCEPTANCE
-from bench.suites import Profile, choose_values
+from bench.suites import SUITES, Profile, choose_values
 from bench.train import CheckpointDamaged
 
 PCL_NOTE = "PCL has no decoder: it has no reconstruction and no traversal."
@@ -62,7 +64,7 @@ def report_suite(suite: str, profile: Profile, *, results: Path = Path("results"
     out = writable_folder(out or f"reports/{suite}/{profile.name}", "--out")
     models = median_models(records, results, data_root, say) if traversals and not records_file else None
     accepted = json.loads(acceptance.read_text()) if acceptance and acceptance.exists() else None
-    return build_report(records, out, models, failed, accepted)
+    return REPORTS[lookup(SUITES, suite, "suite").report](records, out, models, failed, accepted)
 
 
 def build_report(records: list[dict], out: Path, models_for_traversal=None, failed=(), acceptance=None) -> Path:
@@ -81,11 +83,11 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None, fail
     chosen = tables.chosen_runs(frame, choices and {k: c["value"] for k, c in choices.items()})
     at = "at each model's pre-registered value" if family else "at each model's chosen value"
     stats = tables.summary(chosen)
-    sections = [_header(records, frame, family is not None)]
+    sections = [header(records, frame, family is not None)]
     if failed:
-        sections.append(_failed_runs(failed))
+        sections.append(failed_section(failed))
     if acceptance:
-        sections.append(_acceptance(acceptance))
+        sections.append(acceptance_section(acceptance))
     sections.append(verdicts.section(chosen, family, out / "tables"))
     if family:
         sections.append(_by_build(chosen, family.metric, out))
@@ -108,31 +110,6 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None, fail
     return out / "index.md"
 
 
-def _failed_runs(failed: list[dict]) -> str:
-    rows = "".join(f"| {run_name(f['cell'])} | {f['failed'].get('step')} | {f['failed'].get('term')} | "
-                   f"{f['run_id']} |\n" for f in failed)
-    return (f"## Failed runs\n\n{len(failed)} runs diverged (a loss became non-finite) and are in no table or "
-            "verdict; `bench run --retry-failed` trains them again.\n\n| run | step | term | run id |\n"
-            "|---|---|---|---|\n" + rows)
-
-
-def _acceptance(acceptance: dict) -> str:
-    """The learned builds' pre-registered acceptance test: fresh references' gap (nats per image; negative means
-    the entangled basis now fits better) on the original data and on each build, and the pattern's learnability."""
-    fmt = lambda values: ", ".join(f"{v:+.2f}" for v in values)  # noqa: E731
-    verdict = {True: "passed", False: "**failed**", None: "recorded (the sham has no gate)"}
-    rows = "".join(f"| {dataset} | {variant} | {verdict[r['passed']]} | {fmt(r['original_gap'])} | "
-                   f"{fmt(r['gap'])} | {', '.join(f'{v:.2f}' for v in r['learnability'])} |\n"
-                   for dataset, builds in sorted(acceptance.items()) for variant, r in sorted(builds.items()))
-    return ("## Acceptance of the learned builds\n\nEach build of a learned arm must pass the acceptance test fixed "
-            "before the runs: fresh reference models, one per reference seed, prefer the factor basis on the original "
-            "data (positive gap) and the entangled one on the build (negative gap), and the pattern is learnable. A "
-            "failed build is replaced as the plan prescribes, and no run trains on it. The sham is measured against "
-            "the same target, which it must not turn.\n\n"
-            "| dataset | build | result | gap on original | gap on build | learnability |\n|---|---|---|---|---|---|\n"
-            + rows)
-
-
 def _by_build(runs, metric: str, out: Path) -> str:
     table = paired.by_build(runs, metric)
     if table.empty:
@@ -141,29 +118,6 @@ def _by_build(runs, metric: str, out: Path) -> str:
                               out / "tables" / "by_build",
                               f"Paired {metric} difference per build of the learned arm: mean (n pairs)",
                               paired.shown_by_build(table))
-
-
-def _header(records, frame, confirmatory: bool) -> str:
-    r = records[0]
-    # Sorted, because records read back from a records file come with sorted keys.
-    settings = ", ".join(f"{k}={v}" for k, v in sorted(r["metric_settings"].items()))
-    devices = sorted({str(x.get("training", {}).get("device", "?")) for x in records})
-    return (f"# {r['suite']} / {r['profile']}\n\n{provenance.mode_line(records, confirmatory)}\n"
-            f"{len(frame)} runs of {', '.join(map(str, sorted(set(frame.steps))))} steps: "
-            f"{', '.join(sorted(set(frame.model)))} on {', '.join(sorted(set(frame.dataset)))} "
-            f"({', '.join(v for v in tables.VARIANT_ORDER if v in set(frame.variant))}).\n\n"
-            f"Metric settings: {settings}.\n\n{provenance.versions_line(records)}\n\n"
-            f"Trained on: {', '.join(devices)}. "
-            f"{_compute(records)}\n\n"
-            f"Paper numbers are a third-party transcription of Table 1 (see `docs/paper.md`).\n")
-
-
-def _compute(records) -> str:
-    """The runs' own measured time, summed: wall time is this over the number of workers, where they overlap."""
-    hours = lambda stage: sum(r.get(stage, {}).get("seconds") or 0.0 for r in records) / 3600  # noqa: E731
-    timed = sum("evaluation" in r for r in records)
-    return (f"Compute, summed over runs: {hours('training'):.1f} h of training and {hours('evaluation'):.1f} h "
-            f"of evaluation ({timed} of {len(records)} runs timed their evaluation).")
 
 
 def _plots(frame, beside, out, models_for_traversal) -> str:
@@ -178,10 +132,11 @@ def _plots(frame, beside, out, models_for_traversal) -> str:
         png = plots.active_units(frame, out / "plots" / "active_units")
         lines.append(f"Active units per run; a run below the number of factors is over-pruned.\n\n"
                      f"![active units](plots/{png})\n")
-    for title, (model, data) in (models_for_traversal or {}).items():
-        png = plots.traversal(model, data, out / "plots" / f"traversal-{title}", title)
-        lines.append(f"Traversal, {title} (median-MIG run): row zj sweeps latent j over the column values.\n\n"
-                     f"![traversal {title}](plots/{png})\n")
+    lines += traversals(models_for_traversal, out)
     if models_for_traversal is not None:
         lines.append(f"{PCL_NOTE}\n")
     return "\n".join(lines)
+
+
+# How each suite's report reads its runs (`Suite.report`).
+REPORTS = {"variants": build_report, "trade-off": build_trade_off}
