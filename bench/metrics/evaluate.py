@@ -17,11 +17,6 @@ from bench.errors import lookup
 from bench.metrics.checks import MetricInputError
 from bench.metrics.registry import DEFAULT_METRICS, METRICS
 
-# The metrics that read only images and codes, never factors: the ones a dataset without ground-truth factors
-# (CelebA, 3D Chairs, 3D Faces) can be evaluated with. Every other metric needs factors and is refused there.
-WITHOUT_FACTORS = ("reconstruction", "dto")
-
-
 @dataclass(frozen=True)
 class MetricSettings:
     """disentanglement_lib's defaults. Any change here makes records incomparable, so it is recorded."""
@@ -105,9 +100,10 @@ def evaluate(model, data, settings: MetricSettings = MetricSettings(), device="c
 
 def require_factors(data, metrics) -> None:
     """Refuse, in one line, the metrics that need ground-truth factors on a dataset that has none."""
-    needing = [name for name in metrics if name not in WITHOUT_FACTORS]
+    needing = [name for name in metrics if lookup(METRICS, name, "metric").needs_factors]
     if needing and not data.has_factors:
+        without = [name for name, metric in METRICS.items() if not metric.needs_factors]
         raise MetricInputError(
             f"{data.name} has no ground-truth factors, and the metrics {', '.join(needing)} need them; judge the run "
             f"by its latent traversals (bench traverse RUN_DIR --out FILE.png), or evaluate only metrics that need "
-            f"no factors (--metrics {','.join(WITHOUT_FACTORS)})")
+            f"no factors (--metrics {','.join(without)})")

@@ -27,6 +27,9 @@ class Metric:
     tabled: tuple[str, ...] = ()  # of those, the ones with a table of their own in the report
     checked: tuple[str, ...] = ()  # of those, the ones `bench check` holds to its baseline
     relative: bool = False  # `bench check` compares it relatively (a loss in nats), not absolutely (a score)
+    # Whether it reads ground-truth factors; a dataset without them (CelebA, 3D Chairs, 3D Faces) is evaluated
+    # only with the metrics that do not.
+    needs_factors: bool = True
     # Settings fixed in code rather than in MetricSettings, recorded with each value. Changing one changes what the
     # same MetricSettings compute, so it bumps MetricSettings.version as any such fix does.
     fixed: dict = field(default_factory=dict)
@@ -90,13 +93,14 @@ METRICS = {
     "sap": Metric(_sap, numbers=("sap",), tabled=("sap",), checked=("sap",)),
     "dci": Metric(_dci, numbers=DCI, tabled=DCI[:2], checked=DCI),
     "reconstruction": Metric(_reconstruction, numbers=("reconstruction",), tabled=("reconstruction",),
-                             checked=("reconstruction",), relative=True, fixed={"reconstruction_points": 1000}),
+                             checked=("reconstruction",), relative=True, fixed={"reconstruction_points": 1000},
+                             needs_factors=False),
     "active_units": Metric(_active_units, numbers=("active_units", "polarisation_dkl"), tabled=("active_units",),
                            checked=("active_units",), fixed={"active_unit_threshold": ACTIVE_VARIANCE}),
     "modularity": Metric(_modularity, numbers=("modularity", "explicitness_test")),
     "factor_vae_score": Metric(_sampled(factor_vae_score), numbers=("factor_vae_eval",)),
     "beta_vae_score": Metric(_sampled(beta_vae_score), numbers=("beta_vae_eval",)),
-    "dto": Metric(_dto, numbers=("dto_mean",)),
+    "dto": Metric(_dto, numbers=("dto_mean",), needs_factors=False),
 }
 # The default selection, in the order records store it in their metric settings (so it must not be reordered).
 DEFAULT_METRICS = ("mig", "sap", "dci", "active_units", "reconstruction")
