@@ -19,7 +19,7 @@ from bench.models.base import Model, StepLosses
 from bench.models.nets import Decoder, Encoder
 from bench.models.terms import bernoulli_reconstruction, gaussian_log_density, normal_entropy
 
-ADAM = {"betas": (0.5, 0.9)}  # Gulrajani et al.'s code for its GAN experiments (their Algorithm 1 says 0, 0.9)
+ADAM = {"betas": (0.5, 0.9)}  # as in Gulrajani et al.'s MNIST code (their Algorithm 1 says 0, 0.9)
 
 
 @dataclass(frozen=True)
