@@ -74,6 +74,11 @@ def _settings(p, what: str):
                    help=f"override {what}, e.g. --set steps=2000 (repeatable; docs/extending.md)")
 
 
+def _tensorboard(p):
+    p.add_argument("--tensorboard", action="store_true", help="also log the losses as TensorBoard scalars in each "
+                   "run directory's tensorboard/ (needs the tensorboard package)")
+
+
 def _dataset(p, required=False, all_of="every dataset"):
     p.add_argument("--dataset", required=required, help="a dataset name (bench datasets info lists them)"
                    + ("" if required else f"; default: {all_of}"))
@@ -131,7 +136,7 @@ def cmd_train(args):
     trainer, out = train_alone(args.model, args.dataset, args.variant, seed=args.seed, steps=args.steps,
                                out=args.out, device=args.device, checkpoint_every=args.checkpoint_every,
                                log_every=args.log_every, progress=not args.quiet, data_root=args.data_root,
-                               settings=parse(args.set))
+                               settings=parse(args.set), tensorboard=args.tensorboard)
     print(f"trained {args.model} on {args.dataset}/{args.variant} to step {trainer.step} "
           f"in {time.perf_counter() - start:.0f} s; checkpoint in {out}")
 
@@ -162,7 +167,7 @@ def cmd_run(args):
     from bench.runner import run_suite
     profile = resolve_profile(args.suite, args.profile, parse(args.set))
     context = Context(args.results, args.data_root, args.device, resolve_jobs(args.jobs, args.device), args.backend,
-                      args.scheduler)
+                      args.scheduler, tensorboard=args.tensorboard)
     records = run_suite(args.suite, profile, context, dry_run=args.dry_run,
                         ledger=args.ledger, retry_failed=args.retry_failed, prepare=not args.no_prepare)
     if records:
@@ -268,6 +273,7 @@ def _train_parser(commands):
     p.add_argument("--out", help="run directory (default: results/train/MODEL-DATASET-VARIANT-seedS)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _settings(p, "seed, steps, batch_size, lr, latent_dim or a field of the model's Config (beta=4)")
+    _tensorboard(p)
 
 
 def _one_run_parser(commands):
@@ -304,6 +310,7 @@ def _run_parser(commands):
     p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (with --backend dask)")
     p.add_argument("--ledger", help="a records file to commit: its runs count as done, finished runs are added "
                    "(e.g. reports/inductive-bias/confirm/records.jsonl)")
+    _tensorboard(p)
 
 
 def _report_parser(commands):

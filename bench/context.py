@@ -22,6 +22,7 @@ class Context:
     backend: str = "local"
     scheduler: str | None = None
     checkpoint_every: int = 1000
+    tensorboard: bool = False  # also log each run's losses as TensorBoard scalars (needs the tensorboard package)
 
     def resolved(self) -> "Context":
         """With absolute roots, so that workers elsewhere (a dask cluster on a shared disk) find the same folders."""

@@ -88,7 +88,7 @@ def _train_and_evaluate(run: Run, context: Context, progress: bool) -> dict:
     data = get(run.config.dataset, run.config.variant, context.data_root)
     start = time.perf_counter()
     trainer = train(run.config, data, run.directory(context.results), device=context.device,
-                    checkpoint_every=context.checkpoint_every, progress=progress)
+                    checkpoint_every=context.checkpoint_every, progress=progress, tensorboard=context.tensorboard)
     training = mark_trained(run, context.results, time.perf_counter() - start, context.device)
     start = time.perf_counter()
     evaluation = evaluate(trainer.model, data, run.metrics, context.device)
@@ -308,7 +308,8 @@ def _prepare_variant(dataset: str, variant: str, root):
 
 def train_alone(model: str, dataset: str, variant: str = "original", *, seed: int = 0, steps: int = 300_000,
                 out: Path | None = None, device: str = "cpu", checkpoint_every: int = 1000, log_every: int = 100,
-                progress: bool = True, data_root=None, settings: dict | None = None) -> tuple[Trainer, Path]:
+                progress: bool = True, data_root=None, settings: dict | None = None,
+                tensorboard: bool = False) -> tuple[Trainer, Path]:
     """Train one model outside any suite into `out` (default: results/train/MODEL-DATASET-VARIANT-seedS, then each
     of `settings`, the `--set` overrides), resuming from the checkpoint there. Returns the trainer and the run
     directory."""
@@ -319,4 +320,4 @@ def train_alone(model: str, dataset: str, variant: str = "original", *, seed: in
     out = writable_folder(out or f"results/train/{model}-{dataset}-{variant}-seed{seed}{named}", "--out")
     data = get(dataset, variant, data_root)
     return train(config, data, out, device=device, checkpoint_every=checkpoint_every, log_every=log_every,
-                 progress=progress), out
+                 progress=progress, tensorboard=tensorboard), out

@@ -228,6 +228,28 @@ class LossLog:
             atomic_write_text(self.path, "\n".join([self.header, *self.rows]) + "\n")
 
 
+class TensorBoardLog:
+    """The rows of losses.csv and probes.csv also as TensorBoard scalars, in `run_dir/tensorboard`, for those who
+    follow runs there. Optional: it needs the tensorboard package, which bench does not require. Events a killed
+    run wrote past the step it resumes from are purged, as losses.csv drops its rows."""
+
+    def __init__(self, directory: Path, step: int):
+        try:
+            from torch.utils.tensorboard import SummaryWriter  # imports tensorboard, an optional package
+        except ImportError:
+            raise UserError("--tensorboard needs the tensorboard package: pip install tensorboard (or "
+                            "pip install -e '.[tensorboard]'); losses.csv is written either way") from None
+        # Events at the resume step itself were written before its checkpoint and stay.
+        self.writer = SummaryWriter(str(directory), purge_step=step + 1 if step else None)
+
+    def add(self, step: int, terms: dict[str, float], group: str):
+        for name, value in terms.items():
+            self.writer.add_scalar(f"{group}/{name}", value, step)
+
+    def write(self):
+        self.writer.flush()
+
+
 def read_losses(run_dir: Path, name: str = LOSSES) -> tuple[list[int], dict[str, list[float]]]:
     """The steps and each loss term's values in a run directory's `losses.csv` (or another log of the loop,
     `probes.csv`); UserError if it has none."""
@@ -305,13 +327,13 @@ def batches(trainer: Trainer, data: GroundTruthData, device):
 
 
 def train(config: TrainConfig, data: GroundTruthData, run_dir: Path | None, *, device="cpu", checkpoint_every=1000,
-          progress=True, log_every: int = 100) -> Trainer:
+          progress=True, log_every: int = 100, tensorboard: bool = False) -> Trainer:
     """Train to `config.steps`, resuming from `run_dir/checkpoint.pt` when it exists (no run_dir: no checkpoints)."""
     device = resolve_device(str(device))
     trainer = Trainer.on(config, data, device)
     return fit(trainer, batches(trainer, data, device), run_dir, device=device, checkpoint_every=checkpoint_every,
                progress=progress, desc=f"{config.model} on {config.dataset}/{config.variant}", log_every=log_every,
-               probe_images=probe_images(trainer, data, device))
+               probe_images=probe_images(trainer, data, device), tensorboard=tensorboard)
 
 
 def probe_images(trainer: Trainer, data: GroundTruthData, device) -> torch.Tensor | None:
@@ -333,13 +355,14 @@ def _probe(trainer: Trainer, images: torch.Tensor) -> dict[str, float]:
 
 def fit(trainer: Trainer, draw, run_dir: Path | None = None, *, device="cpu", checkpoint_every: int = 1000,
         progress: bool = False, desc: str = "training", until: int | None = None, log_every: int = 100,
-        probe_images: torch.Tensor | None = None) -> Trainer:
+        probe_images: torch.Tensor | None = None, tensorboard: bool = False) -> Trainer:
     """Step `trainer` on batches from `draw()` to step `until` (default: `trainer.config.steps`). With a `run_dir`,
     it resumes from the checkpoint there, writes one every `checkpoint_every` steps and at the end, and records
     the loss terms every `log_every` steps in `losses.csv`, and the model's probe of `probe_images` beside them
-    in `probes.csv`; without, it trains in memory, as a measurement or a milestone curve does."""
+    in `probes.csv` (and both as TensorBoard scalars with `tensorboard`); without, it trains in memory, as a
+    measurement or a milestone curve does."""
     steps = trainer.config.steps if until is None else until
-    log = probes = None
+    log = probes = board = None
     if run_dir is not None:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -347,6 +370,7 @@ def fit(trainer: Trainer, draw, run_dir: Path | None = None, *, device="cpu", ch
         resume(trainer, run_dir, device)
         log = LossLog(run_dir / LOSSES, trainer.step)
         probes = LossLog(run_dir / PROBES, trainer.step) if probe_images is not None else None
+        board = TensorBoardLog(run_dir / "tensorboard", trainer.step) if tensorboard else None
     trainer.model.train()
     with tqdm(total=steps, initial=trainer.step, desc=desc, unit="step", disable=not progress,
               dynamic_ncols=True) as bar:
@@ -354,12 +378,17 @@ def fit(trainer: Trainer, draw, run_dir: Path | None = None, *, device="cpu", ch
             terms = train_step(trainer, draw())
             if log is not None and (trainer.step % log_every == 0 or trainer.step == steps):
                 log.add(trainer.step, terms)
-                if probes is not None:
-                    probes.add(trainer.step, _probe(trainer, probe_images))
+                probed = _probe(trainer, probe_images) if probes is not None else {}
+                if probed:
+                    probes.add(trainer.step, probed)
+                if board is not None:
+                    board.add(trainer.step, terms, "loss")
+                    board.add(trainer.step, probed, "probe")
             if run_dir is not None and (trainer.step % checkpoint_every == 0 or trainer.step == steps):
                 log.write()  # before the checkpoint: rows past it are cut on resume, rows before it are never lost
-                if probes is not None:
-                    probes.write()
+                for written in (probes, board):
+                    if written is not None:
+                        written.write()
                 trainer.save(run_dir / CHECKPOINT)
             bar.update(1)
             if trainer.step % 10 == 0:

@@ -17,9 +17,11 @@ from bench.train import PROBES, Trainer, TrainConfig, batches, fit, probe_images
 
 def test_the_paper_profile_sweeps_the_seeds_values_with_its_settings():
     runs = search_runs("factor-vae", get_profile("factor-vae", "paper"))
-    values = {m: sorted({r.cell.value for r in runs if r.cell.model == m}) for m in ("beta_vae", "factor_vae")}
-    assert values == {"beta_vae": [1, 2, 4, 6, 8, 16], "factor_vae": [10, 20, 30, 40, 50, 100]}
-    assert len(runs) == 120 and {(r.config.latent_dim, r.config.steps, r.config.lr) for r in runs} == {(10, 300_000, 1e-4)}
+    values = {m: sorted({r.cell.value for r in runs if r.cell.model == m})
+              for m in ("beta_vae", "factor_vae", "info_wgan_gp")}
+    assert values == {"beta_vae": [1, 2, 4, 6, 8, 16], "factor_vae": [10, 20, 30, 40, 50, 100],
+                      "info_wgan_gp": [0.1, 0.2, 0.4, 0.6, 0.8, 1.0]}
+    assert len(runs) == 180 and {(r.config.latent_dim, r.config.steps, r.config.lr) for r in runs} == {(10, 300_000, 1e-4)}
     assert {r.cell.variant for r in runs} == {"original"}
 
 
@@ -75,7 +77,7 @@ def test_the_smoke_profile_runs_and_reports_the_trade_off_and_the_probes(tmp_pat
     profile = get_profile("factor-vae", "smoke")
     records = run_suite("factor-vae", profile, Context(tmp_path / "results", tmp_path / "data", jobs=2),
                         say=lambda *_: None)
-    assert len(records) == 8 and all("probes" in r for r in records if r["cell"]["model"] == "factor_vae")
+    assert len(records) == 10 and all("probes" in r for r in records if r["cell"]["model"] == "factor_vae")
     index = report_suite("factor-vae", profile, results=tmp_path / "results", out=tmp_path / "report",
                          data_root=tmp_path / "data").read_text()
     assert "## Exploratory verdicts" in index and "| trade-off |" in index and "Table 1" not in index
