@@ -16,6 +16,7 @@ from bench.errors import UserError, writable_file
 from bench.launch import prepare_data
 from bench.ledger import write_acceptance
 from bench.manipulation import ARMS, ManipulationConfig, arm_config, guarantee_report
+from bench.manipulation.acceptance import VERDICTS
 from bench.manipulation.diagnose import diagnose as diagnose_references
 from bench.manipulation.guarantees import format_report
 from bench.suites import Profile
@@ -52,7 +53,7 @@ def build_profile(suite: str, profile: Profile, root=None, jobs: int | None = No
         f"({time.perf_counter() - start:.0f} s): {', '.join(variants)}")
     for dataset, results in acceptance.items():
         for variant, result in results.items():
-            verdict = {True: "passed", False: "FAILED", None: "recorded (no gate)"}[result["passed"]]
+            verdict = VERDICTS[result["passed"]]
             say(f"{dataset}/{variant}: acceptance test {verdict}")
     if ledger and acceptance:
         say(f"wrote {Path(ledger).with_name('acceptance.json')}")

@@ -36,7 +36,8 @@ from bench.plugins import named as plugins_named
 from bench.runs import (FAILED, LOCK, Run, clear_failure, failure, finish, mark_failed, mark_trained, record,
                         run_name, settled, status, write_config)
 from bench.suites import Profile
-from bench.train import PROBES, Trainer, TrainConfig, TrainingDiverged, read_losses, resolve_device, train
+from bench.train import (PROBES, Trainer, TrainConfig, TrainingDiverged, read_losses, resolve_device,
+                         tensorboard_writer, train)
 from bench.variants import get, is_built, parse_variant
 
 
@@ -316,6 +317,8 @@ def train_alone(model: str, dataset: str, variant: str = "original", *, seed: in
     lookup(MODELS, model, "model")  # every name, setting and the device are checked before the dataset is built
     config = override_train(TrainConfig(model, dataset, variant, seed=seed, steps=steps), settings or {})
     resolve_device(device)
+    if tensorboard:
+        tensorboard_writer()
     named = "".join(f"-{k}={v}" for k, v in (settings or {}).items())
     out = writable_folder(out or f"results/train/{model}-{dataset}-{variant}-seed{seed}{named}", "--out")
     data = get(dataset, variant, data_root)

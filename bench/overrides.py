@@ -27,6 +27,8 @@ PROFILE_KEYS = ("steps", "seeds", "batch_size", "lr", "multipliers", "models", "
 # replacement is a recorded deviation from such a plan.
 NOT_FROM_FILES = ("hypotheses", "replaced_builds", "arguments")
 FILE_SUFFIXES = (".toml", ".json")
+# Profile fields a file gives as {model: value}, with each value's type.
+PER_MODEL = {"fixed_values": float | None, "seeds_by_model": int, "sweeps": tuple[float, ...]}
 # Settings that are counts or sizes, whatever they belong to: a zero or negative one is a mistake.
 POSITIVE = ("steps", "seeds", "batch_size", "lr", "latent_dim", "multipliers", "num_train", "num_test", "num_bins")
 
@@ -100,8 +102,13 @@ def override_profile(profile: Profile, settings: dict) -> Profile:
         fixed = dict(profile.fixed_values)
         fixed.update({m: v for m, f, v in models if m in fixed and f == MODELS[m].regulariser})
         changes["fixed_values"] = tuple(fixed.items())
+    swept = {m for m, f, _ in models if m in dict(profile.sweeps) and f == MODELS[m].regulariser}
+    if swept:
+        raise UserError(f"--set: {', '.join(sorted(swept))}'s {'/'.join(MODELS[m].regulariser for m in sorted(swept))} "
+                        "is swept by this profile; give your own values as `sweeps` in a profile file")
     name = "+".join([profile.name, *(f"{k}={v}" for k, v in settings.items())])
-    return _checked(dataclasses.replace(profile, **changes, name=name, hypotheses=None, replaced_builds=()), "--set")
+    # The replaced builds stay: they are a fact about the data (a build that failed its acceptance test).
+    return _checked(dataclasses.replace(profile, **changes, name=name, hypotheses=None), "--set")
 
 
 def profile_from_file(path) -> Profile:
@@ -132,9 +139,8 @@ def profile_from_file(path) -> Profile:
             fields[key] = _metric_settings(value, at)
         elif key == "model_settings":
             fields[key] = _model_settings(value, at)
-        elif key in ("fixed_values", "seeds_by_model"):
-            kind = (int | None) if key == "seeds_by_model" else (float | None)
-            fields[key] = tuple((m, _converted(v, kind, f"{at}.{m}")) for m, v in _table(value, at).items())
+        elif key in PER_MODEL:
+            fields[key] = tuple((m, _converted(v, PER_MODEL[key], f"{at}.{m}")) for m, v in _table(value, at).items())
         else:
             fields[key] = _converted(value, hints[key], at)
     missing = [f.name for f in dataclasses.fields(Profile)
@@ -204,11 +210,25 @@ def _checked(settings, where: str):
     if isinstance(settings, MetricSettings):
         for name in settings.metrics:
             lookup(METRICS, name, f"metric in {where}")
+    if isinstance(settings, Profile):
+        _check_protocol(settings, where)
     for field in POSITIVE:
         value = getattr(settings, field, None)
         if any(v is not None and v <= 0 for v in (value if isinstance(value, tuple) else (value,))):
             raise UserError(f"{where}: {field} {value} must be above zero")
     return settings
+
+
+def _check_protocol(profile: Profile, where: str):
+    """What the two stages need of a profile: a line search chooses by MIG, and values fixed in advance name every
+    model that has a regulariser."""
+    if not profile.fixed_values and "mig" not in profile.metrics.metrics:
+        raise UserError(f"{where}: a profile with a line search chooses each model's value by MIG; keep mig among "
+                        "its metrics")
+    unfixed = [m for m in profile.models if profile.fixed_values and m not in dict(profile.fixed_values)]
+    if unfixed:
+        raise UserError(f"{where}: {', '.join(unfixed)} has no value fixed in advance; give one in fixed_values "
+                        "(a profile file) or leave it out of models")
 
 
 def _converted(value, hint, where: str):

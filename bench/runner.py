@@ -11,7 +11,7 @@ from bench.models import MODELS
 from bench.plan import describe
 from bench.runs import load_records, restore, search_runs, suite_records, variant_runs
 from bench.suites import Profile, chosen_values
-from bench.train import resolve_device
+from bench.train import resolve_device, tensorboard_writer
 from bench.variants import VARIANTS
 
 
@@ -61,3 +61,5 @@ def _check(profile: Profile, context: Context):
         lookup(MODELS, name, "model")
     if context.backend == "local":
         resolve_device(context.device)
+        if context.tensorboard:
+            tensorboard_writer()

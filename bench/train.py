@@ -234,13 +234,8 @@ class TensorBoardLog:
     run wrote past the step it resumes from are purged, as losses.csv drops its rows."""
 
     def __init__(self, directory: Path, step: int):
-        try:
-            from torch.utils.tensorboard import SummaryWriter  # imports tensorboard, an optional package
-        except ImportError:
-            raise UserError("--tensorboard needs the tensorboard package: pip install tensorboard (or "
-                            "pip install -e '.[tensorboard]'); losses.csv is written either way") from None
         # Events at the resume step itself were written before its checkpoint and stay.
-        self.writer = SummaryWriter(str(directory), purge_step=step + 1 if step else None)
+        self.writer = tensorboard_writer()(str(directory), purge_step=step + 1 if step else None)
 
     def add(self, step: int, terms: dict[str, float], group: str):
         for name, value in terms.items():
@@ -248,6 +243,20 @@ class TensorBoardLog:
 
     def write(self):
         self.writer.flush()
+
+    def close(self):
+        self.writer.close()
+
+
+def tensorboard_writer():
+    """TensorBoard's SummaryWriter, or a one-line error when the optional package is missing; called before any
+    long work by those who will need it."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter  # imports tensorboard, an optional package
+    except ImportError:
+        raise UserError("--tensorboard needs the tensorboard package: pip install tensorboard (or "
+                        "pip install -e '.[tensorboard]'); losses.csv is written either way") from None
+    return SummaryWriter
 
 
 def read_losses(run_dir: Path, name: str = LOSSES) -> tuple[list[int], dict[str, list[float]]]:
@@ -372,26 +381,30 @@ def fit(trainer: Trainer, draw, run_dir: Path | None = None, *, device="cpu", ch
         probes = LossLog(run_dir / PROBES, trainer.step) if probe_images is not None else None
         board = TensorBoardLog(run_dir / "tensorboard", trainer.step) if tensorboard else None
     trainer.model.train()
-    with tqdm(total=steps, initial=trainer.step, desc=desc, unit="step", disable=not progress,
-              dynamic_ncols=True) as bar:
-        while trainer.step < steps:
-            terms = train_step(trainer, draw())
-            if log is not None and (trainer.step % log_every == 0 or trainer.step == steps):
-                log.add(trainer.step, terms)
-                probed = _probe(trainer, probe_images) if probes is not None else {}
-                if probed:
-                    probes.add(trainer.step, probed)
-                if board is not None:
-                    board.add(trainer.step, terms, "loss")
-                    board.add(trainer.step, probed, "probe")
-            if run_dir is not None and (trainer.step % checkpoint_every == 0 or trainer.step == steps):
-                log.write()  # before the checkpoint: rows past it are cut on resume, rows before it are never lost
-                for written in (probes, board):
-                    if written is not None:
-                        written.write()
-                trainer.save(run_dir / CHECKPOINT)
-            bar.update(1)
-            if trainer.step % 10 == 0:
-                bar.set_postfix({k: f"{v:.3g}" for k, v in terms.items()}, refresh=False)
+    try:
+        with tqdm(total=steps, initial=trainer.step, desc=desc, unit="step", disable=not progress,
+                  dynamic_ncols=True) as bar:
+            while trainer.step < steps:
+                terms = train_step(trainer, draw())
+                if log is not None and (trainer.step % log_every == 0 or trainer.step == steps):
+                    log.add(trainer.step, terms)
+                    probed = _probe(trainer, probe_images) if probes is not None else {}
+                    if probed:
+                        probes.add(trainer.step, probed)
+                    if board is not None:
+                        board.add(trainer.step, terms, "loss")
+                        board.add(trainer.step, probed, "probe")
+                if run_dir is not None and (trainer.step % checkpoint_every == 0 or trainer.step == steps):
+                    log.write()  # before the checkpoint: rows past it are cut on resume, never lost before it
+                    for written in (probes, board):
+                        if written is not None:
+                            written.write()
+                    trainer.save(run_dir / CHECKPOINT)
+                bar.update(1)
+                if trainer.step % 10 == 0:
+                    bar.set_postfix({k: f"{v:.3g}" for k, v in terms.items()}, refresh=False)
+    finally:
+        if board is not None:  # its file and its writer thread, also when training stops on a divergence
+            board.close()
     trainer.model.eval()
     return trainer

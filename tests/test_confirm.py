@@ -114,7 +114,7 @@ def test_a_report_from_a_ledger_names_its_failed_runs_and_the_builds_acceptance(
     index = report_suite("inductive-bias", get_profile("inductive-bias", "quick"),
                          records_file=tmp_path / "records.jsonl", out=tmp_path).read_text()
     assert "| beta_vae/dsprites/original/value=8.0/seed=0 | 812 | kl | ffffffffffffffff |" in index
-    assert "| d | modified@1 | passed | +2.00 | -1.50 | 0.70 |" in index and "| d | sham@1 | recorded" in index
+    assert "| d | modified@1 | passed | +2.00 | -1.50 | 0.70 |" in index and "| d | sham@1 | recorded without a gate" in index
     # The report rewrote its own ledger, line for line.
     assert (tmp_path / "records.jsonl").read_text() == before
 

@@ -21,7 +21,8 @@ def test_the_paper_profile_sweeps_the_seeds_values_with_its_settings():
               for m in ("beta_vae", "factor_vae", "info_wgan_gp")}
     assert values == {"beta_vae": [1, 2, 4, 6, 8, 16], "factor_vae": [10, 20, 30, 40, 50, 100],
                       "info_wgan_gp": [0.1, 0.2, 0.4, 0.6, 0.8, 1.0]}
-    assert len(runs) == 180 and {(r.config.latent_dim, r.config.steps, r.config.lr) for r in runs} == {(10, 300_000, 1e-4)}
+    assert len(runs) == 180
+    assert {(r.config.latent_dim, r.config.steps, r.config.lr) for r in runs} == {(10, 300_000, 1e-4)}
     assert {r.cell.variant for r in runs} == {"original"}
 
 

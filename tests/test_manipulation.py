@@ -8,7 +8,7 @@ from bench.data import dsprites
 from bench.data.sources import load_base
 from bench.errors import UserError
 from bench.manipulation import build as build_module
-from bench.manipulation.build import guarantee_report, load_modified, modified_store, train_manipulation
+from bench.manipulation.build import guarantee_report, learned_store, load_modified, train_manipulation
 from bench.manipulation.diagnose import diagnose, format_diagnosis, gram_summary, off_diagonal_share
 from bench.manipulation.game import ManipulationConfig, perturb, standardise
 from bench.manipulation.guarantees import GuaranteeCheck
@@ -108,7 +108,7 @@ def test_violated_guarantees_raise_and_cache_nothing(base, tmp_path, monkeypatch
         (len(classes), *base.observation_shape), 200, dtype=np.int16))
     with pytest.raises(UserError, match="broke its guarantees"):
         load_modified(base, tmp_path, CONFIG, progress=False)
-    assert not modified_store(base, tmp_path, CONFIG).is_valid()
+    assert not learned_store(base.spec, tmp_path, CONFIG).is_valid()
 
 
 def is_rotation(r: np.ndarray) -> bool:

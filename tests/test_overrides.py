@@ -62,8 +62,10 @@ def test_profile_settings_rename_the_profile_and_reach_every_run():
 def test_overriding_a_confirmatory_profile_makes_it_exploratory():
     confirm = get_profile("inductive-bias", "confirm")
     changed = override_profile(confirm, parse(["beta_vae.beta=4"]))
-    assert confirm.hypotheses is not None and changed.hypotheses is None and changed.replaced_builds == ()
-    assert dict(changed.fixed_values)["beta_vae"] == 4.0
+    assert confirm.hypotheses is not None and changed.hypotheses is None
+    # The failed build stays replaced: that is a fact about the data, not part of the plan.
+    assert changed.replaced_builds == confirm.replaced_builds
+    assert "modified@2" not in changed.data_variants() and dict(changed.fixed_values)["beta_vae"] == 4.0
 
 
 @pytest.mark.parametrize("texts, says", [
@@ -73,6 +75,7 @@ def test_overriding_a_confirmatory_profile_makes_it_exploratory():
     (["metrics=mig,nope"], "unknown metric"),
     (["metrics.version=9"], "has no setting 'version'"),
     (["multipliers=1,-2"], "above zero"),
+    (["metrics=sap"], "chooses each model's value by MIG"),
 ])
 def test_a_bad_profile_setting_is_one_line(texts, says):
     with pytest.raises(UserError, match=says):
@@ -106,6 +109,19 @@ def test_a_bad_profile_file_is_one_line_naming_it(tmp_path, text, says):
     with pytest.raises(UserError, match=says) as e:
         profile_from_file(path)
     assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_confirmatory_grid_needs_a_fixed_value_for_every_model():
+    with pytest.raises(UserError, match="info_wgan_gp has no value fixed in advance"):
+        override_profile(get_profile("inductive-bias", "confirm"), parse(["models=beta_vae,info_wgan_gp"]))
+
+
+def test_a_swept_value_is_changed_in_a_file_not_by_a_setting(tmp_path):
+    with pytest.raises(UserError, match="factor_vae's gamma is swept by this profile"):
+        override_profile(get_profile("factor-vae", "smoke"), parse(["factor_vae.gamma=3"]))
+    (path := tmp_path / "sweep.toml").write_text(GRID + "sweeps = {beta_vae = [1, 3]}\n")
+    assert [r.cell.value for r in search_runs("inductive-bias", profile_from_file(path))
+            if r.cell.model == "beta_vae" and r.cell.seed_index == 0] == [1.0, 3.0]
 
 
 def test_a_missing_profile_file_is_one_line(tmp_path):

@@ -21,13 +21,18 @@ def bad_file(path: Path, what: str, fix: str = REPLACE_ORIGINAL) -> UserError:
     return UserError(f"{path}: {what}; {fix}")
 
 
+# The ways a truncated or foreign file fails to read; a reader of other formats adds its own.
+READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+
+
 @contextlib.contextmanager
-def reading(path: Path, fix: str = REPLACE_ORIGINAL):
-    """Turn the ways a truncated or foreign file fails into one-line errors naming the file."""
+def reading(path: Path, fix: str = REPLACE_ORIGINAL, what: str = "", errors: tuple = READ_ERRORS):
+    """Turn the ways a truncated or foreign file fails (`errors`) into one-line errors naming the file."""
     try:
         yield
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-        raise bad_file(path, f"cannot be read ({type(e).__name__}: {e}); it may be truncated or corrupt", fix) from e
+    except errors as e:
+        raise bad_file(path, f"cannot be read{f' {what}' if what else ''} ({type(e).__name__}: {e}); it may be "
+                       "truncated or corrupt", fix) from e
 
 
 def require(path: Path, condition: bool, what: str, fix: str = REPLACE_ORIGINAL):

@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import os
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from bench.data.originals import bad_file, npy_header, npy_rows, npz_keys, require
+from bench.data.originals import READ_ERRORS, npy_header, npy_rows, npz_keys, reading, require
 from bench.data.store import ImageStore, cache_key
 from bench.errors import UserError
 
@@ -237,15 +236,9 @@ def _read_image(path: Path, spec: UnlabelledSpec) -> np.ndarray:
         return preprocess(image, spec)
 
 
-@contextlib.contextmanager
 def _reading(path: Path, what: str = ""):
-    """The ways a truncated, corrupt or foreign file fails to read, as one line naming it."""
-    try:
-        yield
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, SyntaxError,
-            Image.DecompressionBombError) as e:
-        raise bad_file(path, f"cannot be read {what} ({type(e).__name__}: {e}); it may be truncated or corrupt",
-                       FIX) from None
+    """`originals.reading` with what else a corrupt image or array raises (Pillow and numpy's header parser)."""
+    return reading(path, FIX, what, READ_ERRORS + (ValueError, SyntaxError, Image.DecompressionBombError))
 
 
 @contextlib.contextmanager

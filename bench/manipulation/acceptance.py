@@ -26,6 +26,8 @@ from bench.manipulation.game import ManipulationConfig
 from bench.manipulation.rotations import entangling_rotation
 from bench.seeding import seed_hash
 
+# A build's acceptance result in words, by its `passed`: the sham is measured against the same target, ungated.
+VERDICTS = {True: "passed", False: "failed", None: "recorded without a gate (the sham)"}
 NOISE_CEILING = 0.375  # clipped uniform noise's learnability when learned perfectly (diagnose.py)
 
 

@@ -47,10 +47,6 @@ def identity(config: ManipulationConfig = ManipulationConfig()) -> dict:
     return {"manipulation": config.to_dict(), "version": VERSION}
 
 
-def modified_store(base: StoredData, root: Path, config: ManipulationConfig) -> ImageStore:
-    return learned_store(base.spec, root, config)
-
-
 def learned_store(spec: DatasetSpec, root: Path, config: ManipulationConfig) -> ImageStore:
     """Where the images of the game in `config` on dataset `spec` are cached (looking builds nothing)."""
     params = {"base": base_store(spec, Path(root)).params, "eps": spec.eps, **identity(config)}
@@ -110,7 +106,7 @@ def load_modified(base: StoredData, root: Path, config: ManipulationConfig = Man
                   name: str = "modified", device="cpu", progress=True) -> StoredData:
     """The images `base` has after the game in `config`: trained and materialised on first use, then read from
     the cache. `name` is the variant's name in labels and seeds."""
-    store = modified_store(base, root, config)
+    store = learned_store(base.spec, root, config)
     if not store.is_valid():
         game = train_manipulation(base, config, store.directory, device=device, progress=progress)
         game.eval()
@@ -128,4 +124,4 @@ def load_modified(base: StoredData, root: Path, config: ManipulationConfig = Man
 
 def guarantee_report(base: StoredData, root: Path, config: ManipulationConfig = ManipulationConfig()) -> dict:
     """The guarantee report written when the modified images were built."""
-    return json.loads((modified_store(base, root, config).directory / REPORT).read_text())
+    return json.loads((learned_store(base.spec, root, config).directory / REPORT).read_text())

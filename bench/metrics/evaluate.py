@@ -17,6 +17,7 @@ from bench.errors import lookup
 from bench.metrics.checks import MetricInputError
 from bench.metrics.registry import DEFAULT_METRICS, METRICS
 
+
 @dataclass(frozen=True)
 class MetricSettings:
     """disentanglement_lib's defaults. Any change here makes records incomparable, so it is recorded."""

@@ -105,6 +105,7 @@ METRICS = {
 # The default selection, in the order records store it in their metric settings (so it must not be reordered).
 DEFAULT_METRICS = ("mig", "sap", "dci", "active_units", "reconstruction")
 
+
 def register(name: str, metric: Metric) -> Metric:
     """Add a user's metric (a plugin, docs/extending.md). A profile computes it when its `MetricSettings.metrics`
     names it; its numbers, tables and checks then appear wherever the built-in ones do."""

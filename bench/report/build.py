@@ -64,7 +64,7 @@ def report_suite(suite: str, profile: Profile, *, results: Path = Path("results"
     out = writable_folder(out or f"reports/{suite}/{profile.name}", "--out")
     models = median_models(records, results, data_root, say) if traversals and not records_file else None
     accepted = json.loads(acceptance.read_text()) if acceptance and acceptance.exists() else None
-    return REPORTS[lookup(SUITES, suite, "suite").report](records, out, models, failed, accepted)
+    return lookup(REPORTS, lookup(SUITES, suite, "suite").report, "report")(records, out, models, failed, accepted)
 
 
 def build_report(records: list[dict], out: Path, models_for_traversal=None, failed=(), acceptance=None) -> Path:

@@ -3,6 +3,7 @@ acceptance results of the learned builds its runs trained on."""
 
 from pathlib import Path
 
+from bench.manipulation.acceptance import VERDICTS
 from bench.report import plots, provenance, tables
 from bench.runs import run_name
 
@@ -44,7 +45,7 @@ def acceptance_section(acceptance: dict) -> str:
     """The learned builds' pre-registered acceptance test: fresh references' gap (nats per image; negative means
     the entangled basis now fits better) on the original data and on each build, and the pattern's learnability."""
     fmt = lambda values: ", ".join(f"{v:+.2f}" for v in values)  # noqa: E731
-    verdict = {True: "passed", False: "**failed**", None: "recorded (the sham has no gate)"}
+    verdict = {passed: f"**{words}**" if passed is False else words for passed, words in VERDICTS.items()}
     rows = "".join(f"| {dataset} | {variant} | {verdict[r['passed']]} | {fmt(r['original_gap'])} | "
                    f"{fmt(r['gap'])} | {', '.join(f'{v:.2f}' for v in r['learnability'])} |\n"
                    for dataset, builds in sorted(acceptance.items()) for variant, r in sorted(builds.items()))

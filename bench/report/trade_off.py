@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bench.errors import UserError
 from bench.report import significance, trade_off_plots
 from bench.report.records import to_frame, write_jsonl
 from bench.report.sections import acceptance_section, failed_section, header, traversals
 from bench.report.tables import write_table
+from bench.train import PROBE_POINTS
 
 ALPHA = 0.05
 MIN_RUNS = 3
@@ -34,11 +36,14 @@ def build_trade_off(records: list[dict], out: Path, models_for_traversal=None, f
     """Write records.jsonl, the settings table, the trade-off and TC figures, the verdicts, the traversals of
     `models_for_traversal` ({title: (model, data)}) and index.md; `failed` runs and the builds' `acceptance`
     results, where there are any, in sections of their own."""
+    frame = to_frame(records)  # refuses records it cannot read before anything is written
+    if frame.dataset.nunique() > 1:
+        raise UserError(f"the trade-off report reads one dataset, and these runs have {frame.dataset.nunique()}; "
+                        "report each with --set datasets=NAME")
     out = Path(out)
     for folder in ("tables", "plots"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     write_jsonl(sorted([*records, *failed], key=lambda r: r["run_id"]), out / "records.jsonl")
-    frame = to_frame(records)
     sections = [header(records, frame, confirmatory=False, paper=False)]
     if failed:
         sections.append(failed_section(failed))
@@ -47,15 +52,19 @@ def build_trade_off(records: list[dict], out: Path, models_for_traversal=None, f
     sections.append(verdict_section(frame, records, out / "tables"))
     sections.append(write_table(settings_table(frame), out / "tables" / "settings",
                                 "Each swept value: mean ± std over seeds (n runs)", shown_settings(frame)))
-    png = trade_off_plots.trade_off(frame, [m for m in (SCORE, MIG) if frame[m].notna().any()], out / "plots" / "trade_off")
-    sections.append(f"## Plots\n\nDisentanglement against reconstruction, one faint point per run, the mean ± std "
-                    f"of each swept value in bold (the seed's Fig. 4 and 5).\n\n![trade-off](plots/{png})\n")
+    sections.append("## Plots\n")
+    scores = [m for m in (SCORE, MIG) if frame[m].notna().any()]
+    if scores and frame[RECONSTRUCTION].notna().any():
+        png = trade_off_plots.trade_off(frame, scores, out / "plots" / "trade_off")
+        sections.append(f"Disentanglement against reconstruction, one faint point per run, the mean ± std of each "
+                        f"swept value in bold (the seed's Fig. 4 and 5).\n\n![trade-off](plots/{png})\n")
     curves = tc_curves(records)
     if not curves.empty:
         png = trade_off_plots.tc_over_training(curves, out / "plots" / "tc_over_training")
-        sections.append(f"The true TC of the aggregate posterior (solid; of 1,000 fixed training images, by Monte "
-                        f"Carlo over the mixture of their posteriors) and the discriminator's estimate on the same "
-                        f"codes (dashed), mean over seeds, per gamma (the seed's Fig. 7).\n\n"
+        sections.append(f"A direct estimate of the true TC of the aggregate posterior (solid; of {PROBE_POINTS:,} "
+                        f"fixed training images, by Monte Carlo over the mixture of their posteriors) and the "
+                        f"discriminator's estimate on the same codes (dashed), mean over seeds, per gamma (the seed's "
+                        f"Fig. 7).\n\n"
                         f"![TC over training](plots/{png})\n")
     sections += traversals(models_for_traversal, out)
     (out / "index.md").write_text("\n".join(sections))
@@ -107,7 +116,9 @@ def verdict_section(frame: pd.DataFrame, records: list[dict], tables: Path) -> s
     return ("## Exploratory verdicts\n\nNot pre-registered: the seed's claims, each tested one-sided on the runs "
             f"there are, Holm-corrected over the {len(table)} claims (a claim without the runs it needs keeps its "
             f"place in the family); a verdict reads the Holm p at α = {ALPHA:g}. The best settings are chosen on "
-            "the same runs that test them, as the seed chose them, which favours a difference.\n\n"
+            "the same runs that test them, as the seed chose them, which favours a difference, and only among "
+            f"values with {MIN_RUNS} runs or more. The trade-off claim is tested on the best scores alone: the "
+            "reconstruction at each is shown beside them, not matched.\n\n"
             + write_table(table, tables / "verdicts", "Verdicts (exploratory)", shown))
 
 
@@ -119,15 +130,20 @@ def _best_against(frame: pd.DataFrame, claim: str, better: str, worse: str) -> d
                      f"{runs[RECONSTRUCTION].mean():.1f})" for m, runs in best.items() if len(runs))
     p = (significance.welch(best[better][SCORE].to_numpy(), best[worse][SCORE].to_numpy(), "greater", 0.0)
          if n >= MIN_RUNS else np.nan)
-    return {"claim": claim, "ours": ours or "-", "test": f"Welch, {better} > {worse}", "n": n, "p": p}
+    sizes = f"{len(best[better])} and {len(best[worse])} runs"
+    return {"claim": claim, "ours": ours or "-", "test": f"Welch, {better} > {worse} ({sizes})", "n": n, "p": p}
 
 
 def _best_runs(frame: pd.DataFrame, model: str) -> pd.DataFrame:
+    """The runs of `model`'s value with the best mean FactorVAE score, among values with MIN_RUNS runs or more (a
+    value with one lucky run must not win); none when no value has that many."""
     runs = frame[(frame.model == model) & frame[SCORE].notna()]
-    if runs.empty:
-        return runs
-    means = runs.groupby("value", dropna=False)[SCORE].mean()
-    return runs[runs.value == means.idxmax()] if not pd.isna(means.idxmax()) else runs[runs.value.isna()]
+    counts = runs.groupby("value", dropna=False)[SCORE].agg(["mean", "size"])
+    eligible = counts[counts["size"] >= MIN_RUNS]
+    if eligible.empty:
+        return runs.iloc[:0]
+    best = eligible["mean"].idxmax()
+    return runs[runs.value.isna()] if pd.isna(best) else runs[runs.value == best]
 
 
 def _final_tc(records: list[dict]) -> pd.DataFrame:
@@ -157,8 +173,10 @@ def _gamma_lowers_tc(records: list[dict]) -> dict:
 
 
 def _answer(p_holm: float, n: int) -> str:
-    if n < MIN_RUNS or pd.isna(p_holm):
+    if n < MIN_RUNS:
         return f"not enough runs (n={n})"
+    if pd.isna(p_holm):
+        return "not testable (one swept value, or no spread)"
     return "significant" if p_holm < ALPHA else "not significant"
 
 

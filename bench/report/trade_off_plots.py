@@ -49,6 +49,6 @@ def tc_over_training(curves: pd.DataFrame, stem: Path) -> str:
         ax.plot(mean.index, mean.tc_discriminator, color=cmap(k), marker=".", linestyle="--")
     ax.set_xlabel("training step")
     ax.set_ylabel("total correlation (nats)")
-    ax.set_title("true TC (solid) and the discriminator's estimate (dashed)", fontsize=9)
+    ax.set_title("direct estimate of the true TC (solid), the discriminator's (dashed)", fontsize=9)
     ax.legend(fontsize=8)
     return save(fig, stem)
