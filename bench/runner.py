@@ -6,6 +6,7 @@ from bench.data import DATASETS
 from bench.errors import lookup, writable_folder
 from bench.launch import build_command, execute_all, missing_data, prepare_data, require_data
 from bench.ledger import read as read_ledger
+from bench.metrics.evaluate import require_factors
 from bench.ledger import write_acceptance
 from bench.models import MODELS
 from bench.plan import describe
@@ -54,7 +55,8 @@ def _check(profile: Profile, context: Context):
     """Every name and the device (here for local workers; a cluster's workers check their own), before any long
     work."""
     for name in profile.datasets:
-        lookup(DATASETS, name, "dataset")
+        # A dataset without factors cannot be evaluated with most metrics: said now, not after the training.
+        require_factors(lookup(DATASETS, name, "dataset"), profile.metrics.metrics)
     for name in profile.variants:
         lookup(VARIANTS, name, "variant")
     for name in profile.models:

@@ -234,3 +234,13 @@ def test_datasets_build_without_a_name_builds_only_what_bench_makes_itself():
     assert {s.name for s in selected()}.isdisjoint({"celeba", "chairs3d", "faces3d"})
     assert {"celeba", "chairs3d", "faces3d"} <= {s.name for s in selected(user_files=True)}
     assert CELEBA.stands_for() == "shapes3d"
+
+
+def test_a_grid_on_a_dataset_without_factors_is_refused_before_any_work(tmp_path):
+    from bench.context import Context
+    from bench.overrides import parse, resolve_profile
+    from bench.runner import run_suite
+    profile = resolve_profile("inductive-bias", "smoke", parse(["datasets=celeba", "variants=original"]))
+    with pytest.raises(UserError, match="celeba has no ground-truth factors, and the metrics mig"):
+        run_suite("inductive-bias", profile, Context(tmp_path / "results", tmp_path / "data"), say=lambda *_: None)
+    assert not (tmp_path / "results").exists() and not (tmp_path / "data").exists()

@@ -107,4 +107,4 @@ def require_factors(data, metrics) -> None:
         raise MetricInputError(
             f"{data.name} has no ground-truth factors, and the metrics {', '.join(needing)} need them; judge the run "
             f"by its latent traversals (bench traverse RUN_DIR --out FILE.png), or evaluate only metrics that need "
-            f"no factors (--metrics {','.join(without)})")
+            f"no factors: {', '.join(without)} (bench evaluate --metrics, or --set metrics= on a grid)")
