@@ -40,31 +40,45 @@ def source_params(spec: DatasetSpec, root: Path) -> dict:
 
 
 def base_store(spec: DatasetSpec | UnlabelledSpec, root: Path) -> ImageStore:
-    if not spec.has_factors:
-        return unlabelled.image_store(spec, root)
+    """Where `spec`'s base images are cached (looking builds nothing)."""
+    return _kind(STORES, spec)(spec, Path(root))
+
+
+def describe_source(params: dict) -> str:
+    return SOURCES[params["source"]](params)
+
+
+def load_base(spec: DatasetSpec | UnlabelledSpec, root, rebuild: bool = False) -> StoredData | UnlabelledData:
+    """The base images, building the cache first if it is missing, stale or (with rebuild) unverified."""
+    return _kind(LOADERS, spec)(spec, root, rebuild)
+
+
+def _kind(table: dict, spec):
+    """The entry of `table` for `spec`'s kind (a plugin may subclass a spec)."""
+    return next(entry for kind, entry in table.items() if isinstance(spec, kind))
+
+
+def _ground_truth_store(spec: DatasetSpec, root: Path) -> ImageStore:
     params = source_params(spec, root)
     directory = root / spec.name / f"original-{cache_key(params)}"
     return ImageStore(directory, (len(spec.grid), *spec.observation_shape), params)
 
 
-def describe_source(params: dict) -> str:
-    if params["source"] == "user files":
-        return unlabelled.describe_source(params)
-    if params["source"] == "original":
-        return f"original file {params['file']}"
-    return f"rendered by bench ({params['render_version']})"
-
-
-def load_base(spec: DatasetSpec | UnlabelledSpec, root, rebuild: bool = False) -> StoredData | UnlabelledData:
-    """The base images, building the cache first if it is missing, stale or (with rebuild) unverified."""
-    if not spec.has_factors:
-        return unlabelled.load(spec, root, rebuild)
+def _load_ground_truth(spec: DatasetSpec, root, rebuild: bool) -> StoredData:
     store = base_store(spec, Path(root))
     if rebuild or not store.is_valid():
         array = store.write(_chunks(spec, store.params), desc=f"{spec.name}: {_verb(store.params)}")
     else:
         array = store.open()
     return StoredData(spec, "original", array, describe_source(store.params))
+
+
+# Each kind of dataset spec: where its cache lies and how its base images are made; each kind of source: how a
+# reader is told of it.
+STORES = {DatasetSpec: _ground_truth_store, UnlabelledSpec: unlabelled.image_store}
+LOADERS = {DatasetSpec: _load_ground_truth, UnlabelledSpec: unlabelled.load}
+SOURCES = {"user files": unlabelled.describe_source, "original": lambda p: f"original file {p['file']}",
+           "rendered": lambda p: f"rendered by bench ({p['render_version']})"}
 
 
 def _chunks(spec: DatasetSpec, params: dict):
