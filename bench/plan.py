@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from bench.context import Context
-from bench.data import DATASETS, StoredData
+from bench.data import DATASETS, StoredData, UnlabelledData
 from bench.errors import lookup
 from bench.runs import Run, record, search_runs, status, variant_runs
 from bench.suites import Profile, chosen_values
@@ -109,11 +109,14 @@ def steps_per_second(model: str, dataset: str, context: Context, steps: int = 3)
         torch.set_num_threads(threads)
 
 
-def blank(dataset: str) -> StoredData:
-    """Dataset `dataset`'s grid with every image black: one image's memory, broadcast over the grid."""
+def blank(dataset: str) -> StoredData | UnlabelledData:
+    """Dataset `dataset` with every image black: its grid (one image's memory, broadcast over it), or for a
+    dataset without factors, one image; the probe trains on it without building anything."""
     spec = lookup(DATASETS, dataset, "dataset")
-    shape = (len(spec.grid), *spec.observation_shape)
-    return StoredData(spec, "original", np.broadcast_to(np.zeros((1, *shape[1:]), np.uint8), shape), "blank")
+    image = np.zeros((1, *spec.observation_shape), np.uint8)
+    if not spec.has_factors:
+        return UnlabelledData(spec, image, "blank")
+    return StoredData(spec, "original", np.broadcast_to(image, (len(spec.grid), *spec.observation_shape)), "blank")
 
 
 def _duration(seconds: float) -> str:
