@@ -23,8 +23,8 @@ from bench.train import TrainConfig
 # What `--set` may change of a run of `bench train`, and of every run of a profile.
 TRAIN_KEYS = ("seed", "steps", "batch_size", "lr", "latent_dim")
 PROFILE_KEYS = ("steps", "seeds", "batch_size", "lr", "multipliers", "models", "datasets", "variants", "metrics")
-# Profile fields a file may not set: the hypotheses are code, declared before a confirmatory run, and a build's
-# replacement is a recorded deviation from such a plan.
+# Profile fields a file may not set: the hypotheses are code, declared before a confirmatory run; a build's
+# replacement is a recorded deviation from such a plan; the arguments are how the command line named the profile.
 NOT_FROM_FILES = ("hypotheses", "replaced_builds", "arguments")
 FILE_SUFFIXES = (".toml", ".json")
 # Profile fields a file gives as {model: value}, with each value's type.
