@@ -156,3 +156,10 @@ def test_a_replaced_build_takes_the_failed_ones_seeds_and_nothing_else():
 def test_acceptance_settings_compare_equal_after_a_round_trip_through_a_build_report():
     settings = Acceptance().to_dict()  # a stored result is reused only when its settings compare equal
     assert json.loads(json.dumps(settings)) == settings
+
+
+def test_a_confirmatory_report_before_the_last_run_is_labelled_partial():
+    from bench.report.sections import interim_line
+    runs = [{"suite": "inductive-bias", "profile": "confirm"}] * 20
+    assert interim_line(runs, failed=runs[:1]).startswith("**Partial**: 21 of the 160 planned runs have finished.")
+    assert interim_line(runs * 8) == ""

@@ -83,7 +83,7 @@ def build_report(records: list[dict], out: Path, models_for_traversal=None, fail
     chosen = tables.chosen_runs(frame, choices and {k: c["value"] for k, c in choices.items()})
     at = "at each model's pre-registered value" if family else "at each model's chosen value"
     stats = tables.summary(chosen)
-    sections = [header(records, frame, family is not None)]
+    sections = [header(records, frame, family is not None, failed=failed)]
     if failed:
         sections.append(failed_section(failed))
     if acceptance:

@@ -6,16 +6,19 @@ from pathlib import Path
 from bench.manipulation.acceptance import VERDICTS
 from bench.report import plots, provenance, tables
 from bench.runs import run_name
+from bench.suites import SUITES, fixed_choices, variant_cells
 
 
-def header(records, frame, confirmatory: bool, paper: bool = True) -> str:
-    """What every report opens with: the suite and profile, confirmatory or not, the runs, their settings,
-    versions, devices and compute; `paper` adds where the paper's numbers come from."""
+def header(records, frame, confirmatory: bool, paper: bool = True, failed=()) -> str:
+    """What every report opens with: the suite and profile, confirmatory or not (and, for a confirmatory one not
+    yet complete, that it is partial, as the plan requires), the runs, their settings, versions, devices and compute; `paper` adds where
+    the paper's numbers come from."""
     r = records[0]
     # Sorted, because records read back from a records file come with sorted keys.
     settings = ", ".join(f"{k}={v}" for k, v in sorted(r["metric_settings"].items()))
     devices = sorted({str(x.get("training", {}).get("device", "?")) for x in records})
     return (f"# {r['suite']} / {r['profile']}\n\n{provenance.mode_line(records, confirmatory)}\n"
+            f"{interim_line(records, failed) if confirmatory else ''}"
             f"{len(frame)} runs of {', '.join(map(str, sorted(set(frame.steps))))} steps: "
             f"{', '.join(sorted(set(frame.model)))} on {', '.join(sorted(set(frame.dataset)))} "
             f"({', '.join(v for v in tables.VARIANT_ORDER if v in set(frame.variant))}).\n\n"
@@ -23,6 +26,19 @@ def header(records, frame, confirmatory: bool, paper: bool = True) -> str:
             f"Trained on: {', '.join(devices)}. "
             f"{compute(records)}\n\n"
             + ("Paper numbers are a third-party transcription of Table 1 (see `docs/paper.md`).\n" if paper else ""))
+
+
+def interim_line(records, failed=()) -> str:
+    """For a confirmatory report, unless every planned run has finished or failed: how far it is. The plan
+    (docs/preregistration.md) labels a report shown before then partial."""
+    r = records[0]
+    profile = SUITES[r["suite"]].profiles[r["profile"]]  # a declared family belongs to a registered profile
+    planned = len(variant_cells(profile, fixed_choices(profile)))
+    settled = len(records) + len(failed)
+    if settled >= planned:
+        return ""
+    return (f"**Partial**: {settled} of the {planned} planned runs have finished. The verdicts below are not "
+            "the confirmatory result, which is read only once every planned run has.\n\n")
 
 
 def compute(records) -> str:
