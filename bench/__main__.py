@@ -41,14 +41,6 @@ def _milestones(text: str) -> list[int]:
                                          "e.g. 2000,5000") from None
 
 
-def _setting(text: str) -> tuple[str, float]:
-    key, _, value = text.partition("=")
-    try:
-        return key, float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: {value!r} is not a number; write e.g. beta=4") from None
-
-
 def _folder(text: str) -> str:
     # A data root may be read-only (caches built elsewhere) and need not exist yet, but it is never a file.
     if os.path.exists(text) and not os.path.isdir(text):
@@ -185,7 +177,9 @@ def cmd_report(args):
 
 def cmd_experiment_mig_vs_steps(args):
     from bench.experiments.mig_vs_steps import run
-    run(args.model, args.dataset, args.steps, args.seeds, args.jobs, dict(args.set), args.out, args.data_root)
+    from bench.overrides import parse
+    run(args.model, args.dataset, args.steps, args.seeds, args.jobs, parse(args.set), args.out, args.data_root,
+        tuple(args.metrics.split(",")))
 
 
 def cmd_experiment_manipulation_check(args):
@@ -334,8 +328,9 @@ def _experiment_parser(commands):
     p.add_argument("--steps", default="2000,5000,10000,20000", type=_milestones, help="comma-separated milestones")
     p.add_argument("--seeds", type=_positive, default=3)
     _jobs(p)
-    p.add_argument("--set", action="append", default=[], type=_setting, metavar="KEY=VALUE",
-                   help="override a model setting, e.g. beta=4")
+    _settings(p, "a model setting (beta=4), lr, batch_size or latent_dim")
+    p.add_argument("--metrics", default="mig,active_units", help="comma-separated metrics measured at each "
+                   "milestone (default: mig,active_units), e.g. mig,factor_vae_score,reconstruction")
     p.add_argument("--out", help="CSV file (default: results/experiments/...)")
     p = _command(names, "manipulation-check",
                  "beta-VAE and PCL on original / modified / noise: does the modification break beta-VAE?",
