@@ -46,3 +46,16 @@ def test_edges_are_anti_aliased():
 
 def test_hue_rgb_is_fully_saturated():
     np.testing.assert_allclose(hue_rgb([0.0, 1 / 3, 2 / 3]), np.eye(3), atol=1e-12)
+
+
+def test_a_32_pixel_miniature_is_the_same_scene_at_half_the_resolution(tiny_shapes3d_spec, tmp_path):
+    from bench.data import shapes3d
+    from bench.data.sources import load_base
+    small = shapes3d.make_spec("tiny_shapes3d_32", factor_values=tiny_shapes3d_spec.factor_values, size=32)
+    assert small.observation_shape == (3, 32, 32) and small.original_files == ()
+    full, half = load_base(tiny_shapes3d_spec, tmp_path), load_base(small, tmp_path)
+    index = np.arange(len(full))
+    pooled = full.images(index).reshape(len(full), 3, 32, 2, 32, 2).mean(axis=(3, 5))
+    # The camera keeps its field of view: the small image is the large one at half the resolution, up to edges.
+    assert float((pooled - half.images(index)).abs().mean()) < 0.02
+    assert shapes3d.SHAPES3D.original_files == (shapes3d.ORIGINAL_H5,)

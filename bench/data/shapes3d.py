@@ -64,18 +64,21 @@ def read_original(path: Path, spec: DatasetSpec):
             yield np.ascontiguousarray(images[start:start + step].transpose(0, 3, 1, 2))
 
 
-def make_spec(name="shapes3d", factor_values=FACTOR_VALUES) -> DatasetSpec:
+def make_spec(name="shapes3d", factor_values=FACTOR_VALUES, size: int = 64) -> DatasetSpec:
+    """Shapes3D, or a miniature of the same renderer: fewer values per factor and/or smaller images (the camera
+    keeps its field of view). Only the full set at 64 x 64 can be read from the original file."""
+    original = size == 64 and all(len(v) == len(f) and np.allclose(v, f) for v, f in zip(factor_values, FACTOR_VALUES))
     return DatasetSpec(
         name=name,
         grid=FactorGrid(("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation"),
                         tuple(len(v) for v in factor_values),
                         categorical=(False, False, False, False, True, False)),
-        observation_shape=(3, 64, 64),
+        observation_shape=(3, size, size),
         render_chunks=render_chunks,
         render_version="shapes3d-1",
         eps=0.175,
-        original_files=(ORIGINAL_H5,),
-        read_original=read_original,
+        original_files=(ORIGINAL_H5,) if original else (),
+        read_original=read_original if original else None,
         factor_values=factor_values,
         paper_dataset="shapes3d",
     )
