@@ -30,3 +30,11 @@ def small_dsprites(tmp_path_factory):
     from bench.data.sources import load_base
     spec = dsprites.make_spec("small_dsprites", size=32, num_positions=3, num_orientations=2)
     return load_base(spec, tmp_path_factory.mktemp("data"))
+
+
+def trained_run(tmp_path_factory, model: str):
+    """A finished 10-step run of `model` on dsprites_small, trained as `bench train` does: (run dir, data root)."""
+    from bench.launch import train_alone
+    root = tmp_path_factory.mktemp(model)
+    _, run = train_alone(model, "dsprites_small", steps=10, out=root / "run", progress=False, data_root=root / "data")
+    return run, root / "data"

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from bench.__main__ import main
-from bench.launch import train_alone
 from bench.metrics import MetricSettings, evaluate
 from bench.models import MODELS, build, paper_config
 from bench.models.info_wgan_gp import Config, gradient_penalty, information_bound
 from bench.report.plots import traversal
 from bench.train import CHECKPOINT, LOSSES, TrainConfig, Trainer, batches, fit, train, train_step
 from bench.trained import evaluate_run
+from conftest import trained_run
 
 
 def _model(latent_dim=3, **settings):
@@ -133,10 +133,7 @@ def test_evaluation_and_traversal_of_a_model_in_memory(small_dsprites, tmp_path)
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A finished 10-step InfoWGAN-GP run on dsprites_small and its data root."""
-    root = tmp_path_factory.mktemp("info-wgan-gp")
-    _, run = train_alone("info_wgan_gp", "dsprites_small", steps=10, out=root / "run", progress=False,
-                         data_root=root / "data")
-    return run, root / "data"
+    return trained_run(tmp_path_factory, "info_wgan_gp")
 
 
 def test_bench_evaluate_and_traverse_on_a_trained_run(trained, tmp_path):

@@ -5,18 +5,15 @@ import json
 import pytest
 
 from bench.__main__ import main
-from bench.launch import train_alone
 from bench.train import TrainConfig, Trainer, batches, fit
 from bench.variants import get
+from conftest import trained_run
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A finished 10-step beta-VAE run on dsprites_small and its data root."""
-    root = tmp_path_factory.mktemp("one-run")
-    _, run = train_alone("beta_vae", "dsprites_small", steps=10, out=root / "run", progress=False,
-                         data_root=root / "data")
-    return run, root / "data"
+    return trained_run(tmp_path_factory, "beta_vae")
 
 
 def test_evaluate_stores_chosen_metrics_beside_the_record(trained, capsys):
