@@ -179,7 +179,7 @@ def cmd_experiment_mig_vs_steps(args):
     from bench.experiments.mig_vs_steps import run
     from bench.overrides import parse
     run(args.model, args.dataset, args.steps, args.seeds, args.jobs, parse(args.set), args.out, args.data_root,
-        tuple(args.metrics.split(",")))
+        tuple(args.metrics.split(",")), args.results)
 
 
 def cmd_experiment_manipulation_check(args):
@@ -331,7 +331,9 @@ def _experiment_parser(commands):
     _settings(p, "a model setting (beta=4), lr, batch_size or latent_dim")
     p.add_argument("--metrics", default="mig,active_units", help="comma-separated metrics measured at each "
                    "milestone (default: mig,active_units), e.g. mig,factor_vae_score,reconstruction")
-    p.add_argument("--out", help="CSV file (default: results/experiments/...)")
+    p.add_argument("--out", help="CSV file (default: RESULTS/experiments/...)")
+    p.add_argument("--results", default="results", help="results root: each seed's run is kept under "
+                   "RESULTS/experiments/curves, so the same command resumes it and later --steps continue it")
     p = _command(names, "manipulation-check",
                  "beta-VAE and PCL on original / modified / noise: does the modification break beta-VAE?",
                  cmd_experiment_manipulation_check)

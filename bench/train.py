@@ -116,8 +116,13 @@ class Trainer:
         return state
 
     def load(self, state: dict):
-        if json.loads(state["config"]) != self.config.to_dict():
+        # The steps a run is trained *to* change nothing it computed up to its checkpoint, so a run continues
+        # towards more steps (a milestone curve extended); never past them, which would mislabel the model.
+        if _without_steps(json.loads(state["config"])) != _without_steps(self.config.to_dict()):
             raise UserError("the checkpoint belongs to another configuration; remove it or use a fresh run directory")
+        if state["step"] > self.config.steps:
+            raise UserError(f"the checkpoint is at step {state['step']}, past this run's {self.config.steps} steps; "
+                            "use a fresh run directory")
         self.model.load_state_dict(state["model"])
         for k, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][k])
@@ -140,6 +145,10 @@ class Trainer:
         torch.save(state, buffer)
         atomic_write_bytes(path, buffer.getvalue(), previous=path.with_name(PREVIOUS_CHECKPOINT))
         self.last_checkpoint = self.step
+
+
+def _without_steps(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k != "steps"}
 
 
 def _diverged(trainer: Trainer, step: int, term: str, what: str) -> TrainingDiverged:

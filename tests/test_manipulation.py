@@ -85,8 +85,11 @@ def test_interrupted_training_resumes_to_the_same_weights(base, tmp_path, monkey
     assert drawn_at == [*range(7), *range(5, CONFIG.steps)]  # the second run started at the checkpoint of step 5
     for name, value in whole.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[name]), name
-    # A checkpoint of another config must not be resumed silently.
+    # A checkpoint of another config must not be resumed silently, nor one past the steps asked for.
     with pytest.raises(UserError, match="another configuration"):
+        train_manipulation(base, ManipulationConfig(**{**CONFIG.to_dict(), "beta": 4.0}), tmp_path / "split",
+                           progress=False)
+    with pytest.raises(UserError, match="past this run's 5 steps"):
         train_manipulation(base, ManipulationConfig(**{**CONFIG.to_dict(), "steps": 5}), tmp_path / "split",
                            progress=False)
 

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 import torch
@@ -201,6 +202,17 @@ def test_checkpoint_of_another_config_is_refused(tmp_path, small_dsprites):
     train(TrainConfig("ae", "dsprites", steps=2, batch_size=8), small_dsprites, tmp_path, progress=False)
     with pytest.raises(UserError, match="another configuration"):
         train(TrainConfig("ae", "dsprites", steps=2, batch_size=8, seed=1), small_dsprites, tmp_path, progress=False)
+
+
+def test_a_run_continues_to_more_steps_as_if_trained_straight(tmp_path, small_dsprites):
+    config = TrainConfig("beta_vae", "dsprites", steps=6, batch_size=8)
+    straight = train(config, small_dsprites, tmp_path / "straight", progress=False).model.state_dict()
+    train(replace(config, steps=3), small_dsprites, tmp_path / "extended", progress=False)
+    extended = train(config, small_dsprites, tmp_path / "extended", progress=False).model.state_dict()
+    for k in straight:
+        assert torch.equal(straight[k], extended[k]), k
+    with pytest.raises(UserError, match="past this run's 3 steps"):
+        train(replace(config, steps=3), small_dsprites, tmp_path / "extended", progress=False)
 
 
 def test_same_seed_same_weights(tmp_path, small_dsprites):

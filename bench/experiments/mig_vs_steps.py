@@ -2,9 +2,16 @@
 
 The question it answers: at what budget does a model clearly disentangle a dataset on this machine? The quick
 profile's setting is chosen from it (docs/paper.md: full dSprites at the paper's scale is not there after 4k steps).
+
+Each seed's curve is one run, checkpointed in its own folder under the results root (`curve_directory`), with a
+row per measured milestone in `milestones.jsonl`. The same command resumes an interrupted curve, and a command
+with later milestones continues the run from the last one: a 100k-step curve on full dSprites takes hours per
+seed, longer than a session may last. Measuring never changes the training that follows it, because each segment
+resumes from the checkpoint written at the milestone, before the metrics drew any random numbers.
 """
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -12,33 +19,78 @@ import pandas as pd
 import torch
 from joblib import Parallel, delayed
 
+from bench.atomic import atomic_write_text
 from bench.data import DATASETS
 from bench.errors import UserError, lookup, writable_file
 from bench.metrics import METRICS, MetricSettings, evaluate, numeric
 from bench.overrides import override_train
+from bench.runs import run_id
 from bench.seeding import seed_hash
-from bench.train import TrainConfig, Trainer, batches, fit
+from bench.train import TrainConfig, Trainer, batches, fit, resume
 from bench.variants import get
 
 MEASURED = ("mig", "active_units")  # unless --metrics says otherwise
+MILESTONES = "milestones.jsonl"
+
+
+def curve_directory(results: Path, config: TrainConfig) -> Path:
+    """One folder per curve: the run's identity without its length, which later milestones extend."""
+    return Path(results) / "experiments" / "curves" / run_id(dataclasses.replace(config, steps=0))
+
+
+def rows(directory: Path) -> list[dict]:
+    """Every milestone measured in `directory`, with any metric settings."""
+    path = directory / MILESTONES
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def measured(directory: Path, settings: MetricSettings) -> dict[int, dict]:
+    """The rows already measured in `directory` with `settings`, by step."""
+    return {row["step"]: row for row in rows(directory) if row["metric_settings"] == settings.to_dict()}
 
 
 def curve(model: str, dataset: str, milestones: tuple[int, ...], seed: int, settings: dict, metrics: tuple[str, ...],
-          data_root=None) -> list:
-    """The metrics' numbers at each milestone of one seeded run (single-threaded, as a grid worker trains)."""
+          results: Path, data_root=None) -> list:
+    """The metrics' numbers at each milestone of one seeded run (single-threaded, as a grid worker trains),
+    measured now or read from an earlier call."""
     torch.set_num_threads(1)
-    data = get(dataset, "original", data_root)
     config = dataclasses.replace(_config(model, dataset, seed, settings), steps=max(milestones))
-    trainer = Trainer.on(config, data, "cpu")
-    draw = batches(trainer, data, "cpu")
-    rows, start = [], time.perf_counter()
-    for milestone in sorted(milestones):
-        values = evaluate(fit(trainer, draw, until=milestone).model, data,
-                          MetricSettings(metrics=metrics))["metrics"]
-        rows.append({"model": model, "dataset": dataset, **settings, "seed": seed, "step": milestone,
-                     **{n: values.get(n) for n in numeric() if n in values},
-                     "seconds": round(time.perf_counter() - start, 1)})
-    return rows
+    metric_settings = MetricSettings(metrics=metrics)
+    directory = curve_directory(results, config)
+    done = measured(directory, metric_settings)
+    todo = [m for m in sorted(milestones) if m not in done]
+    if todo:
+        data = get(dataset, "original", data_root)
+        trainer = Trainer.on(config, data, "cpu")
+        draw = batches(trainer, data, "cpu")
+        directory.mkdir(parents=True, exist_ok=True)
+        resume(trainer, directory, "cpu")
+        for milestone in todo:
+            if trainer.step > milestone:
+                raise UserError(f"{directory}: the run is at step {trainer.step}, past milestone {milestone}, which "
+                                f"was not measured with {','.join(metrics)}; ask for milestones after "
+                                f"{trainer.step}, or remove the folder to train the curve again")
+            start_step, start = trainer.step, time.perf_counter()
+            fit(trainer, draw, directory, until=milestone)
+            trained = time.perf_counter() - start
+            start = time.perf_counter()
+            values = evaluate(trainer.model, data, metric_settings)["metrics"]
+            row = {"step": milestone, "metric_settings": metric_settings.to_dict(),
+                   "metrics": {n: values[n] for n in numeric() if n in values},
+                   "trained_steps": milestone - start_step, "train_seconds": round(trained, 1),
+                   "evaluation_seconds": round(time.perf_counter() - start, 1)}
+            # Rewritten whole and atomically: an interrupted write leaves the previous rows, never half a row.
+            atomic_write_text(directory / MILESTONES, "".join(json.dumps(r) + "\n" for r in [*rows(directory), row]))
+            done[milestone] = row
+            print(f"{model} seed {seed}: step {milestone}: "
+                  + ", ".join(f"{n} {v:.3f}" for n, v in row["metrics"].items() if isinstance(v, float)), flush=True)
+    return [{"model": model, "dataset": dataset, **settings, "seed": seed, "step": m, **done[m]["metrics"],
+             "seconds_per_1k_steps": _per_1k(done[m]), "curve": directory.name} for m in sorted(milestones)]
+
+
+def _per_1k(row: dict) -> float | None:
+    """Training seconds per 1,000 steps of the segment that ended at this milestone (None: resumed at it)."""
+    return round(1000 * row["train_seconds"] / row["trained_steps"], 1) if row["trained_steps"] else None
 
 
 def _config(model: str, dataset: str, seed: int, settings: dict) -> TrainConfig:
@@ -51,28 +103,30 @@ def _config(model: str, dataset: str, seed: int, settings: dict) -> TrainConfig:
 
 def run(model: str, dataset: str, milestones=(2000, 5000, 10_000, 20_000), seeds: int = 3, jobs: int = 1,
         settings: dict | None = None, out: Path | None = None, data_root=None,
-        metrics: tuple[str, ...] = MEASURED) -> pd.DataFrame:
-    """Train `seeds` runs of `model` on `dataset` (with the `--set` `settings`), write the `metrics`' numbers at
-    each milestone to the CSV `out` (default: results/experiments/mig-vs-steps-MODEL-DATASET[-SETTINGS].csv) and
-    print the MIG (and the FactorVAE score, when measured) per seed."""
+        metrics: tuple[str, ...] = MEASURED, results: Path = Path("results")) -> pd.DataFrame:
+    """Train (or continue) `seeds` runs of `model` on `dataset` (with the `--set` `settings`), write the `metrics`'
+    numbers at each milestone to the CSV `out` (default: results/experiments/mig-vs-steps-MODEL-DATASET[-SETTINGS]
+    .csv) and print the MIG (and the FactorVAE score, when measured) per seed."""
     lookup(DATASETS, dataset, "dataset")
     settings = settings or {}
     _config(model, dataset, 0, settings)  # every setting and metric is checked before any data is built
     for name in metrics:
         lookup(METRICS, name, "metric")
     label = "".join(f"-{k}{v}" for k, v in settings.items())
-    out = writable_file(out or f"results/experiments/mig-vs-steps-{model}-{dataset}{label}.csv", "--out")
+    out = writable_file(out or Path(results) / f"experiments/mig-vs-steps-{model}-{dataset}{label}.csv", "--out")
     get(dataset, "original", data_root)  # build once, before the workers
-    tasks = (delayed(curve)(model, dataset, tuple(milestones), s, settings, tuple(metrics), data_root)
+    tasks = (delayed(curve)(model, dataset, tuple(milestones), s, settings, tuple(metrics), Path(results), data_root)
              for s in range(seeds))
     frame = pd.DataFrame([row for rows in Parallel(n_jobs=jobs)(tasks) for row in rows])
     frame.to_csv(out, index=False)
-    print(f"{model} {settings} on {dataset} ({seeds} seeds, {jobs} workers, wall time per seed "
-          f"{frame.groupby('seed').seconds.max().mean():.0f} s):")
+    speed = frame.seconds_per_1k_steps.dropna()
+    print(f"{model} {settings} on {dataset} ({seeds} seeds, {jobs} workers; training seconds per 1k steps on one "
+          f"thread: {f'{speed.mean():.0f}' if len(speed) else 'n/a'}):")
     for number in ("mig", "factor_vae_eval"):
         if number in frame:
             table = frame.pivot(index="step", columns="seed", values=number)
             table["mean"] = table.mean(axis=1)
             print(f"{number}:\n{table.round(3).to_string()}")
-    print(f"rows written to {out}")
+    print(f"rows written to {out}; the runs are in {Path(results) / 'experiments' / 'curves'} (the same command "
+          "resumes them, and later --steps continue them)")
     return frame
