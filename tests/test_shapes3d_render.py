@@ -59,3 +59,12 @@ def test_a_32_pixel_miniature_is_the_same_scene_at_half_the_resolution(tiny_shap
     # The camera keeps its field of view: the small image is the large one at half the resolution, up to edges.
     assert float((pooled - half.images(index)).abs().mean()) < 0.02
     assert shapes3d.SHAPES3D.original_files == (shapes3d.ORIGINAL_H5,)
+
+
+def test_miniature_values_span_the_full_ranges_with_every_shape():
+    from bench.data.shapes3d import FACTOR_VALUES, evenly
+    values = evenly(hues=4, scales=3, orientations=5)
+    assert [len(v) for v in values] == [4, 4, 4, 3, 4, 5]
+    for mini, full in zip(values, FACTOR_VALUES):
+        assert (mini[0], mini[-1]) == (full[0], full[-1])
+    assert np.array_equal(values[4], FACTOR_VALUES[4])

@@ -2,7 +2,7 @@
 noise control; and the datasets without factors made from a user's files (`unlabelled`). Nothing here knows of
 models or training; `bench.variants` adds the learned variants on top."""
 
-from bench.data import dsprites
+from bench.data import dsprites, shapes3d
 from bench.data.dsprites import DSPRITES
 from bench.data.ground_truth import DatasetSpec, GroundTruthData, StoredData
 from bench.data.shapes3d import SHAPES3D
@@ -22,9 +22,17 @@ DSPRITES_ELLIPSE = dsprites.make_spec("dsprites_ellipse", size=32, num_positions
                                       shapes=(1,))
 DSPRITES_HALFY = dsprites.make_spec("dsprites_halfy", size=32, num_positions=32, num_orientations=1, shapes=(0,),
                                     posy_positions=16)
+# Shapes3D miniatures at 32 x 32, candidates for a CPU-sized Shapes3D run (docs/quick-profile.md): fewer values per
+# factor, evenly spaced over the full set's ranges, every factor kept. The three hues stay, because they are what
+# makes Shapes3D easy for a VAE. 10,000 and 2,304 images.
+SHAPES3D_MINI = shapes3d.make_spec("shapes3d_mini", size=32, factor_values=shapes3d.evenly(hues=5, scales=4,
+                                                                                        orientations=5))
+SHAPES3D_MICRO = shapes3d.make_spec("shapes3d_micro", size=32, factor_values=shapes3d.evenly(hues=4, scales=3,
+                                                                                          orientations=3))
 # FactorVAE's datasets without ground-truth factors, from the user's files only (bench/data/unlabelled.py).
 DATASETS: dict[str, DatasetSpec | UnlabelledSpec] = {spec.name: spec for spec in (
-    DSPRITES, SHAPES3D, DSPRITES_SMALL, DSPRITES_MINI, DSPRITES_ELLIPSE, DSPRITES_HALFY, CELEBA, CHAIRS3D, FACES3D)}
+    DSPRITES, SHAPES3D, DSPRITES_SMALL, DSPRITES_MINI, DSPRITES_ELLIPSE, DSPRITES_HALFY, SHAPES3D_MINI, SHAPES3D_MICRO,
+    CELEBA, CHAIRS3D, FACES3D)}
 
 
 def register(spec: DatasetSpec | UnlabelledSpec) -> DatasetSpec | UnlabelledSpec:
