@@ -188,6 +188,11 @@ def cmd_experiment_manipulation_check(args):
     run(args.dataset, args.steps, args.seeds, Context(args.results, args.data_root, jobs=args.jobs))
 
 
+def cmd_experiment_targets(args):
+    from bench.experiments.targets import run
+    run(args.dataset, tuple(args.mixings.split(",")), args.seeds, args.steps, args.out, args.data_root)
+
+
 def cmd_check(args):
     from bench.check import check
     if not check(args.baseline, args.results, args.data_root, jobs=args.jobs, update=args.update):
@@ -334,6 +339,14 @@ def _experiment_parser(commands):
     p.add_argument("--out", help="CSV file (default: RESULTS/experiments/...)")
     p.add_argument("--results", default="results", help="results root: each seed's run is kept under "
                    "RESULTS/experiments/curves, so the same command resumes it and later --steps continue it")
+    p = _command(names, "targets", "which basis can a manipulation aim at? fresh references' original-data gap "
+                 "per candidate mixing", cmd_experiment_targets)
+    _dataset(p, required=True)
+    p.add_argument("--mixings", default="closest-pair,all", help="comma-separated mixings: closest-pair, all, "
+                   "pair:A+B with two factor names (default: closest-pair,all)")
+    p.add_argument("--seeds", type=_positive, default=3, help="reference seeds per mixing (default: 3)")
+    p.add_argument("--steps", type=_positive, default=2000, help="the references' training steps (default: 2000)")
+    p.add_argument("--out", help="CSV file (default: results/experiments/targets-DATASET-STEPS.csv)")
     p = _command(names, "manipulation-check",
                  "beta-VAE and PCL on original / modified / noise: does the modification break beta-VAE?",
                  cmd_experiment_manipulation_check)

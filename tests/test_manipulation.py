@@ -146,8 +146,20 @@ def test_closest_pair_skips_factors_that_change_no_pixel(base, monkeypatch):
 
 
 def test_unknown_mixing_names_the_valid_ones(base):
-    with pytest.raises(UserError, match="unknown mixing 'some'.*all, closest-pair"):
-        entangling_rotation(base, "some", seed=0)
+    for name in ("some", "pair", "closest-pair:posX"):
+        with pytest.raises(UserError, match=f"unknown mixing '{name}'.*all, closest-pair, identity, pair:A\\+B"):
+            entangling_rotation(base, name, seed=0)
+
+
+def test_a_named_pair_turns_those_two_factors(base):
+    r = entangling_rotation(base, "pair:scale+posX", seed=0)
+    i, j = base.factor_names.index("scale"), base.factor_names.index("posX")
+    assert np.allclose(r[[i, j]][:, [i, j]], np.array([[1, 1], [-1, 1]]) / np.sqrt(2))
+    others = [k for k in range(base.num_factors) if k not in (i, j)]
+    assert np.array_equal(r[others][:, others], np.eye(len(others)))
+    for bad in ("scale+scale", "scale", "scale+nope", "scale+posX+posY"):
+        with pytest.raises(UserError, match=f"mixing 'pair:{bad.replace('+', '.')}' needs two different factors"):
+            entangling_rotation(base, f"pair:{bad}", seed=0)
 
 
 def test_perturb_clips_and_clipped_pixels_get_no_gradient():

@@ -56,14 +56,25 @@ class OriginalReferences:
         return self.trained[key]
 
 
+def original_gaps(original_references: OriginalReferences, target: ManipulationConfig) -> list[float]:
+    """Fresh references' gaps on the original images, per reference seed: positive where they fit the factor basis
+    better than `target`'s basis, so that there is an alignment for a manipulation to overturn."""
+    original = original_references.original
+    rotation = entangling_rotation(original, target.mixing, target.seed)
+    classes = _held_out(original_references)
+    pairs = [original_references(config, rotation) for config in _reference_configs(original_references, target)]
+    return [judge(pair, original, original, pair, classes)["gap"] for pair in pairs]
+
+
 def reference_gaps(original_references: OriginalReferences, built: GroundTruthData, target: ManipulationConfig) -> dict:
     """Fresh references' gaps on the original and the built images, and the build's learnability, per seed."""
-    original, acceptance = original_references.original, original_references.acceptance
+    original = original_references.original
     rotation = entangling_rotation(original, target.mixing, target.seed)
-    classes = original.sample_factors(acceptance.held_out, np.random.default_rng(seed_hash("acceptance")))
+    classes = _held_out(original_references)
     rows = {"original_gap": [], "gap": [], "learnability": []}
-    for seed in acceptance.reference_seeds:
-        config = replace(target, steps=acceptance.steps, seed=seed)
+    for config in _reference_configs(original_references, target):
+        # In this order: the judges draw their noise from torch's global generator, which training reseeds, and
+        # the recorded acceptance results were measured so.
         on_original = original_references(config, rotation)
         on_built = train_references(built, config, rotation)
         rows["original_gap"].append(judge(on_original, original, original, on_original, classes)["gap"])
@@ -73,6 +84,17 @@ def reference_gaps(original_references: OriginalReferences, built: GroundTruthDa
     return rows
 
 
+def _reference_configs(original_references: OriginalReferences, target: ManipulationConfig):
+    acceptance = original_references.acceptance
+    return [replace(target, steps=acceptance.steps, seed=seed) for seed in acceptance.reference_seeds]
+
+
+def _held_out(original_references: OriginalReferences) -> np.ndarray:
+    """The factor classes every gap is measured on, drawn apart from the references' training batches."""
+    return original_references.original.sample_factors(original_references.acceptance.held_out,
+                                                       np.random.default_rng(seed_hash("acceptance")))
+
+
 def accepted(gaps: dict) -> bool:
     """Every reference seed prefers the factor basis on the original and the target on the build, and every
     seed's decoder learns more of the change than it could of clipped noise."""
@@ -80,7 +102,7 @@ def accepted(gaps: dict) -> bool:
             and min(v if v is not None else -np.inf for v in gaps["learnability"]) > NOISE_CEILING)
 
 
-def _single_threaded(measure, *args):
+def single_threaded(measure, *args):
     """Measured on one thread, as every run is: the thread count changes float reductions, so the recorded gaps
     would otherwise depend on the machine's cores (and two threads beside other work ran 4x slower here)."""
     threads = torch.get_num_threads()
@@ -133,8 +155,8 @@ def _judge(original_references: OriginalReferences, root: Path, arm: str, build:
     config, target = arm_config(arm, build), arm_config("modified", build)
     path = _report_path(base.spec, root, arm, build)
     report = json.loads(path.read_text())
-    gaps = _single_threaded(reference_gaps, original_references, load_arm(base, root, arm, build, progress=False),
-                            target)
+    gaps = single_threaded(reference_gaps, original_references, load_arm(base, root, arm, build, progress=False),
+                           target)
     gated = config.mixing == target.mixing  # the sham has no target of its own to pass
     report["acceptance"] = {"settings": acceptance.to_dict(), "target": target.mixing, **gaps,
                             "gated": gated, "passed": accepted(gaps) if gated else None}

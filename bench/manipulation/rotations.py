@@ -11,6 +11,9 @@
   and posY: the miniature halves posY's range, which makes posX four times as precise as posY
   (docs/manipulation.md). The squared norms of the factor directions below stand in for the
   precisions; they need no model and cost seconds.
+- `pair:A+B`: 45 degrees in the plane of the two factors named, `pair:scale+posX` for example: a target stated in
+  advance by name, for a dataset whose closest pair gives the manipulation nothing to turn (full dSprites'
+  posX and posY, which the references fit equally well in either basis: docs/manipulation.md).
 - `identity`: no rotation, for the sham control (`build.ARMS`).
 - `all`: a Haar-random rotation from the seed in which every latent mixes factors (no entry above 0.75): the
   first reading of the paper (docs/paper.md), and what every manipulation before `closest-pair` used
@@ -23,7 +26,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from bench.data.ground_truth import GroundTruthData
-from bench.errors import UserError, lookup
+from bench.errors import UserError
 
 MAX_MIXING = 0.75  # largest |R_ij| allowed in the `all` rotation
 POINTS = 512  # grid points whose factor directions pick the closest pair
@@ -72,23 +75,36 @@ def closest_pair(data: GroundTruthData, seed: int) -> tuple[int, int]:
     return min(combinations(visible.tolist(), 2), key=lambda pair: abs(power[pair[0]] - power[pair[1]]))
 
 
-def pair_mixing(data: GroundTruthData, seed: int) -> np.ndarray:
-    """45 degrees in the plane of `closest_pair`; the identity elsewhere."""
-    i, j = closest_pair(data, seed)
-    r = np.eye(data.num_factors, dtype=np.float32)
+def turn(num_factors: int, i: int, j: int) -> np.ndarray:
+    """45 degrees in the plane of factors i and j; the identity elsewhere."""
+    r = np.eye(num_factors, dtype=np.float32)
     r[[i, i, j, j], [i, j, i, j]] = np.array([1, 1, -1, 1]) / np.sqrt(2)
     return r
 
 
-def no_mixing(data: GroundTruthData, seed: int) -> np.ndarray:
-    """The factor basis itself: the sham control's "entangled" reference, which entangles nothing."""
-    return np.eye(data.num_factors, dtype=np.float32)
+def named_pair(data: GroundTruthData, names: str) -> tuple[int, int]:
+    """The factors of `pair:A+B`, by name."""
+    pair = names.split("+")
+    unknown = [n for n in pair if n not in data.factor_names]
+    if len(pair) != 2 or pair[0] == pair[1] or unknown:
+        raise UserError(f"mixing 'pair:{names}' needs two different factors of {data.name}, as pair:A+B; choose "
+                        f"from: {', '.join(data.factor_names)}")
+    return data.factor_names.index(pair[0]), data.factor_names.index(pair[1])
 
 
-MIXINGS = {"closest-pair": pair_mixing, "all": lambda data, seed: haar_mixing(data.num_factors, seed),
-           "identity": no_mixing}
+# name -> (data, seed, argument after ':') -> R; the names that take an argument, with its form.
+ARGUMENTS = {"pair": "A+B"}
+MIXINGS = {"closest-pair": lambda data, seed, _: turn(data.num_factors, *closest_pair(data, seed)),
+           "pair": lambda data, seed, names: turn(data.num_factors, *named_pair(data, names)),
+           "all": lambda data, seed, _: haar_mixing(data.num_factors, seed),
+           # The factor basis itself: the sham control's "entangled" reference, which entangles nothing.
+           "identity": lambda data, seed, _: np.eye(data.num_factors, dtype=np.float32)}
 
 
 def entangling_rotation(data: GroundTruthData, mixing: str, seed: int) -> np.ndarray:
     """The entangled reference's rotation R (its code is R w) for the data the game is played on."""
-    return lookup(MIXINGS, mixing, "mixing")(data, seed)
+    kind, colon, argument = mixing.partition(":")
+    if kind not in MIXINGS or bool(colon) != (kind in ARGUMENTS):
+        valid = ", ".join(f"{k}:{ARGUMENTS[k]}" if k in ARGUMENTS else k for k in sorted(MIXINGS))
+        raise UserError(f"unknown mixing {mixing!r}; choose one of: {valid}")
+    return MIXINGS[kind](data, seed, argument)

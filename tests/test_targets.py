@@ -1,0 +1,31 @@
+"""`bench experiment targets`: the original-data gap of candidate targets, per reference seed."""
+
+import pandas as pd
+import pytest
+
+from bench.errors import UserError
+from bench.experiments import targets
+
+
+def test_clearly_positive_needs_every_seed_positive_and_the_mean_beyond_twice_the_spread():
+    assert targets.clearly_positive([4.0, 5.0, 6.0])
+    assert not targets.clearly_positive([0.5, 5.0, 9.5])  # mean 5, sd 4.5
+    assert not targets.clearly_positive([-0.1, 5.0, 5.2])
+    assert not targets.clearly_positive([5.0])  # no spread to judge it by
+
+
+def test_each_mixing_gets_a_gap_per_reference_seed(tmp_path):
+    out = tmp_path / "t.csv"
+    frame = targets.run("dsprites_small", ("closest-pair", "pair:scale+posY"), seeds=2, steps=3, out=out,
+                        data_root=tmp_path / "data")
+    written = pd.read_csv(out)
+    assert written.mixing.tolist() == ["closest-pair", "pair:scale+posY"]
+    assert written[["gap_seed0", "gap_seed1"]].notna().all().all()
+    assert frame["mean"].tolist() == pytest.approx(written[["gap_seed0", "gap_seed1"]].mean(axis=1).tolist())
+
+
+def test_a_bad_mixing_is_refused_before_any_training(tmp_path, monkeypatch):
+    monkeypatch.setattr(targets, "original_gaps", lambda *a: pytest.fail("trained before checking the names"))
+    with pytest.raises(UserError, match="pair:scale"):
+        targets.run("dsprites_small", ("closest-pair", "pair:scale"), out=tmp_path / "t.csv",
+                    data_root=tmp_path / "data")
