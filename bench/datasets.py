@@ -15,7 +15,7 @@ from bench.data import sources
 from bench.errors import UserError, writable_file
 from bench.launch import prepare_data
 from bench.ledger import write_acceptance
-from bench.manipulation import ARMS, ManipulationConfig, arm_config, guarantee_report
+from bench.manipulation import ARMS, arm_config, guarantee_report
 from bench.manipulation.acceptance import VERDICTS
 from bench.manipulation.diagnose import diagnose as diagnose_references
 from bench.manipulation.guarantees import format_report
@@ -35,7 +35,7 @@ def build(dataset: str | None = None, variant: str = "original", root=None, rebu
         say(f"{spec.name}/{variant}: {len(data)} images ready ({time.perf_counter() - start:.1f} s)")
         if arm in ARMS:
             base = get(spec.name, "original", root)
-            say(format_report(guarantee_report(base, data_root(root), arm_config(arm, build_index))))
+            say(format_report(guarantee_report(base, data_root(root), arm_config(base.spec, arm, build_index))))
 
 
 def build_profile(suite: str, profile: Profile, root=None, jobs: int | None = None, ledger=None,
@@ -110,8 +110,9 @@ def diagnose(dataset: str, variants=("modified", "noise"), steps: int = 2000, ou
     """Before any VAE: the factor directions, the references' verdict and the learnability of each of
     `variants` beside the original (`bench.manipulation.diagnose`); also written to the JSON file `out`."""
     out = writable_file(out, "--out") if out else None
-    result = diagnose_references({name: get(dataset, name, root) for name in ("original", *variants)},
-                                 ManipulationConfig(), steps=steps)
+    data = {name: get(dataset, name, root) for name in ("original", *variants)}
+    # Judged against the basis the dataset's manipulation aims at.
+    result = diagnose_references(data, arm_config(data["original"].spec, "modified", None), steps=steps)
     if out:
         out.write_text(json.dumps(result, indent=2))
     return result

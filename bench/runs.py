@@ -27,7 +27,7 @@ CONFIG, TRAINED, METRICS, DONE, FAILED, LOCK = "config.json", "TRAINED", "metric
 
 
 def run_id(config: TrainConfig) -> str:
-    data = identity(config.variant)
+    data = identity(config.dataset, config.variant)
     payload = {"schema": SCHEMA_VERSION, **config.to_dict(), **({"data": data} if data else {})}
     payload = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

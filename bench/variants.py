@@ -7,7 +7,7 @@ game played from another seed. Plain `modified` is the default build.
 """
 
 from bench.data import DATASETS, data_root, load_base
-from bench.data.ground_truth import GroundTruthData, StoredData
+from bench.data.ground_truth import DatasetSpec, GroundTruthData, StoredData
 from bench.data.noise import with_noise
 from bench.data.sources import base_store
 from bench.errors import UserError, lookup
@@ -32,8 +32,8 @@ def learned(arm: str):
 
 
 def learned_identity(arm: str):
-    def of(build: int | None) -> dict:
-        return manipulation_identity(arm_config(arm, build))
+    def of(spec: DatasetSpec, build: int | None) -> dict:
+        return manipulation_identity(arm_config(spec, arm, build))
     return of
 
 
@@ -55,10 +55,10 @@ def parse_variant(variant: str) -> tuple[str, int | None]:
     return arm, int(build)
 
 
-def identity(variant: str) -> dict | None:
-    """What, beyond its name, makes a variant's images what they are; None for a variant its name fixes."""
+def identity(dataset: str, variant: str) -> dict | None:
+    """What, beyond its name, makes a variant of `dataset` what it is; None for a variant its name fixes."""
     arm, build = parse_variant(variant)
-    return IDENTITIES[arm](build) if arm in IDENTITIES else None
+    return IDENTITIES[arm](lookup(DATASETS, dataset, "dataset"), build) if arm in IDENTITIES else None
 
 
 def is_built(name: str, variant: str = "original", root=None) -> bool:

@@ -129,7 +129,7 @@ def test_a_learned_build_is_ready_once_built_and_judged(tmp_path, monkeypatch):
                       multipliers=(1.0,), seeds=1, steps=6, fixed_values=(("pcl", None),), builds=1)
     context = Context(data_root=tmp_path)
     base = get("dsprites_small", "original", tmp_path)
-    store = learned_store(SMALL, tmp_path, arm_config("modified", 1))
+    store = learned_store(SMALL, tmp_path, arm_config(SMALL, "modified", 1))
     store.write([np.zeros(store.shape, np.uint8)])  # a stand-in for the game's images
     assert missing_data(profile, context) == ["dsprites_small/modified@1"]  # built, but never judged
     report = {"violations": [], "acceptance": {"settings": Acceptance().to_dict(), "gap": [-0.1], "passed": True}}

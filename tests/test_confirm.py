@@ -57,9 +57,9 @@ def test_every_model_runs_every_arm_at_its_fixed_value_with_the_declared_seeds()
 
 def test_builds_and_the_sham_are_distinct_data():
     names = ["modified", "modified@1", "modified@2", "sham@1"]
-    assert len({json.dumps(identity(n), sort_keys=True) for n in names}) == len(names)
-    assert identity("sham@1")["manipulation"]["mixing"] == "identity"
-    assert identity("original") is None and identity("noise") is None
+    assert len({json.dumps(identity("dsprites_halfy", n), sort_keys=True) for n in names}) == len(names)
+    assert identity("dsprites_halfy", "sham@1")["manipulation"]["mixing"] == "identity"
+    assert identity("dsprites_halfy", "original") is None and identity("dsprites_halfy", "noise") is None
 
 
 @pytest.mark.parametrize("bad", ["noise@1", "modified@x", "modified@", "nonsense", "nonsense@2"])

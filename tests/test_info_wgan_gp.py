@@ -86,14 +86,14 @@ def test_the_critic_steps_every_step_and_the_generator_every_n_critic_th(small_d
         if _moved(generator, model.generator):
             generator_steps.append(step)
     assert generator_steps == [3, 6, 9, 12]
-    assert int(model.steps) == trainer.step == 12
+    assert int(model.generator_turn.count) == trainer.step == 12
     adam = trainer.optimizers["generator"].state[model.generator.net.net[0].weight]
     assert int(adam["step"]) == 4  # Adam's own count: never stepped on a stale gradient
     with torch.no_grad():  # a loss read outside training neither counts nor asks for a generator step
         assert set(model.losses(draw()).objectives) == {"critic"}
     model.eval()
     assert set(model.losses(draw()).objectives) == {"critic"}
-    assert int(model.steps) == 12
+    assert int(model.generator_turn.count) == 12
 
 
 def test_a_run_resumed_mid_schedule_equals_an_uninterrupted_one(tmp_path, small_dsprites):
@@ -101,7 +101,7 @@ def test_a_run_resumed_mid_schedule_equals_an_uninterrupted_one(tmp_path, small_
     whole = train(config, small_dsprites, tmp_path / "whole", progress=False)
     first = Trainer.on(config, small_dsprites, "cpu")
     fit(first, batches(first, small_dsprites, "cpu"), tmp_path / "resumed", until=7)  # 2 critic steps into a cycle
-    assert int(torch.load(tmp_path / "resumed" / CHECKPOINT, weights_only=True)["model"]["steps"]) == 7
+    assert int(torch.load(tmp_path / "resumed" / CHECKPOINT, weights_only=True)["model"]["generator_turn.count"]) == 7
     resumed = train(config, small_dsprites, tmp_path / "resumed", progress=False)
     assert resumed.step == whole.step == 12
     for key, value in whole.model.state_dict().items():

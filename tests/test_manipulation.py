@@ -209,3 +209,39 @@ def test_shapes3d_colour_images_keep_the_guarantees(tiny_shapes3d_spec, tmp_path
     index = np.arange(len(base))
     assert (modified.images(index) - base.images(index)).abs().max() <= base.spec.eps == 0.175
     assert guarantee_report(base, tmp_path, ManipulationConfig(steps=3, batch_size=8, hidden=8))["violations"] == []
+
+
+def test_with_reference_steps_m_steps_only_on_every_nth_step(base, tmp_path, monkeypatch):
+    from bench.manipulation import build as build_module
+    config = ManipulationConfig(**{**CONFIG.to_dict(), "steps": 7, "reference_steps": 3})
+    seen = []
+
+    def fit_watching_m(trainer, draw, *args, **kwargs):
+        def draw_and_watch():
+            seen.append([p.detach().clone() for p in trainer.model.perturbation.parameters()])
+            return draw()
+        return real_fit(trainer, draw_and_watch, *args, **kwargs)
+
+    real_fit = build_module.fit
+    monkeypatch.setattr(build_module, "fit", fit_watching_m)
+    train_manipulation(base, config, tmp_path / "game", progress=False)
+    moved = [step for step in range(1, len(seen))
+             if any(not torch.equal(a, b) for a, b in zip(seen[step - 1], seen[step]))]
+    assert moved == [3, 6]  # m moved during steps 3 and 6 only; the references every step
+
+
+def test_a_setting_added_later_leaves_earlier_builds_their_names():
+    assert "reference_steps" not in ManipulationConfig().to_dict()
+    assert ManipulationConfig(reference_steps=3).to_dict()["reference_steps"] == 3
+
+
+def test_a_datasets_own_settings_reach_both_arms_and_the_sham_keeps_no_target(base):
+    from dataclasses import replace as replaced
+    from bench.manipulation import arm_config
+    spec = replaced(base.spec, manipulation=(("mixing", "pair:scale+posX"), ("reference_steps", 5)))
+    modified, sham = arm_config(spec, "modified", 2), arm_config(spec, "sham", 2)
+    assert (modified.mixing, modified.reference_steps, modified.seed) == ("pair:scale+posX", 5, 2)
+    assert (sham.mixing, sham.reference_steps) == ("identity", 5)
+    assert arm_config(base.spec, "modified", None) == ManipulationConfig()
+    with pytest.raises(UserError, match="dataset manip_dsprites: unknown manipulation setting nope"):
+        arm_config(replaced(base.spec, manipulation=(("nope", 1),)), "modified", None)

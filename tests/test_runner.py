@@ -74,7 +74,7 @@ def test_a_modified_run_changes_identity_with_the_manipulation(monkeypatch):
     from bench.manipulation import ManipulationConfig, identity
     config = TrainConfig("beta_vae", "dsprites", "modified", BetaConfig(8.0), seed=3, steps=100)
     before, original = run_id(config), run_id(dataclasses.replace(config, variant="original"))
-    monkeypatch.setitem(variants.IDENTITIES, "modified", lambda build: identity(ManipulationConfig(seed=1)))
+    monkeypatch.setitem(variants.IDENTITIES, "modified", lambda spec, build: identity(ManipulationConfig(seed=1)))
     assert run_id(config) != before
     assert run_id(dataclasses.replace(config, variant="original")) == original
 
@@ -321,3 +321,13 @@ def test_dask_backend_on_a_real_local_cluster_equals_a_local_run(tmp_path):
     key = lambda r: r["run_id"]  # noqa: E731
     assert [r["metrics"] for r in sorted(remote, key=key)] == [r["metrics"] for r in sorted(local, key=key)]
     assert len(remote) == 4
+
+
+def test_a_datasets_manipulation_settings_enter_the_ids_of_its_learned_variants_only(monkeypatch):
+    from bench.data import DATASETS
+    config = TrainConfig("beta_vae", "dsprites_halfy", variant="modified", seed=1, steps=10)
+    before = {v: run_id(dataclasses.replace(config, variant=v)) for v in ("original", "noise", "modified", "sham@1")}
+    monkeypatch.setitem(DATASETS, "dsprites_halfy",
+                        dataclasses.replace(DATASETS["dsprites_halfy"], manipulation=(("reference_steps", 5),)))
+    after = {v: run_id(dataclasses.replace(config, variant=v)) for v in before}
+    assert [v for v in before if before[v] != after[v]] == ["modified", "sham@1"]

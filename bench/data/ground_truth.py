@@ -29,6 +29,9 @@ class DatasetSpec:
     factor_values: tuple[np.ndarray, ...] = field(default=(), compare=False)  # for people; classes index them
     fixed_values: dict = field(default_factory=dict, compare=False)  # generative factors held constant
     paper_dataset: str = field(default="", compare=False)  # the paper's dataset it stands for in reports
+    # The manipulation game's settings where this dataset's differ from the defaults (`ManipulationConfig`), as
+    # (name, value) pairs: a target or a schedule chosen for it by measurement (docs/manipulation.md).
+    manipulation: tuple[tuple[str, object], ...] = ()
     has_factors: ClassVar[bool] = True  # unlike the user-supplied datasets of `bench.data.unlabelled`
 
     def stands_for(self) -> str:

@@ -146,13 +146,13 @@ def refuse_failed(dataset: str, root: Path, results: dict) -> dict:
 
 
 def _report_path(spec: DatasetSpec, root: Path, arm: str, build: int | None) -> Path:
-    return learned_store(spec, root, arm_config(arm, build)).directory / REPORT
+    return learned_store(spec, root, arm_config(spec, arm, build)).directory / REPORT
 
 
 def _judge(original_references: OriginalReferences, root: Path, arm: str, build: int | None) -> dict:
     """Measure a build's acceptance and store it in its build report."""
     base, acceptance = original_references.original, original_references.acceptance
-    config, target = arm_config(arm, build), arm_config("modified", build)
+    config, target = arm_config(base.spec, arm, build), arm_config(base.spec, "modified", build)
     path = _report_path(base.spec, root, arm, build)
     report = json.loads(path.read_text())
     gaps = single_threaded(reference_gaps, original_references, load_arm(base, root, arm, build, progress=False),

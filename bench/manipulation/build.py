@@ -5,6 +5,7 @@ whole 1/255 steps, so the stored image never moves further than eps from the ori
 """
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +38,17 @@ def variant_name(arm: str, build: int | None) -> str:
     return arm if build is None else f"{arm}{BUILD}{build}"
 
 
-def arm_config(arm: str, build: int | None) -> ManipulationConfig:
-    """The game's settings for `arm`; build b plays it from seed b (no build: the default seed)."""
-    return ManipulationConfig(**lookup(ARMS, arm, "learned variant"), **({} if build is None else {"seed": build}))
+def arm_config(spec: DatasetSpec, arm: str, build: int | None) -> ManipulationConfig:
+    """The game's settings for `arm` on dataset `spec`: the defaults, overridden by the dataset's own
+    (`DatasetSpec.manipulation`), then by the arm's (the sham's mixing); build b plays it from seed b (no build:
+    the default seed)."""
+    settings = {**dict(spec.manipulation), **lookup(ARMS, arm, "learned variant"),
+                **({} if build is None else {"seed": build})}
+    unknown = sorted(set(settings) - {f.name for f in fields(ManipulationConfig)})
+    if unknown:
+        raise UserError(f"dataset {spec.name}: unknown manipulation setting {', '.join(unknown)}; its spec's "
+                        f"`manipulation` takes: {', '.join(f.name for f in fields(ManipulationConfig))}")
+    return ManipulationConfig(**settings)
 
 
 def identity(config: ManipulationConfig = ManipulationConfig()) -> dict:
@@ -56,7 +65,7 @@ def learned_store(spec: DatasetSpec, root: Path, config: ManipulationConfig) -> 
 
 def arm_built(spec: DatasetSpec, root: Path, arm: str, build: int | None) -> bool:
     """Whether build `build` of the learned variant `arm` of `spec` is in the cache; trains and writes nothing."""
-    return learned_store(spec, root, arm_config(arm, build)).is_valid()
+    return learned_store(spec, root, arm_config(spec, arm, build)).is_valid()
 
 
 def train_manipulation(base: StoredData, config: ManipulationConfig, directory: Path, *, device="cpu",
@@ -99,7 +108,7 @@ def modified_chunks(base: StoredData, game: ManipulationGame, check: GuaranteeCh
 
 def load_arm(base: StoredData, root: Path, arm: str, build: int | None, **kwargs) -> StoredData:
     """Build `build` of the learned variant `arm` of `base`."""
-    return load_modified(base, root, arm_config(arm, build), name=variant_name(arm, build), **kwargs)
+    return load_modified(base, root, arm_config(base.spec, arm, build), name=variant_name(arm, build), **kwargs)
 
 
 def load_modified(base: StoredData, root: Path, config: ManipulationConfig = ManipulationConfig(), *,

@@ -22,6 +22,24 @@ class StepLosses:
     terms: dict[str, torch.Tensor]  # named parts, for logs and checks (detached or not)
 
 
+class Turns(nn.Module):
+    """A schedule for a group that steps less often than the others (InfoWGAN-GP's generator, the manipulation's
+    m): calling it says whether this is a training step on which that group steps too, the n-th, 2n-th, ... call
+    in training mode with gradients on. The calls are counted in a buffer, so that a resumed run keeps the
+    schedule; any other call (an evaluation, under no_grad or in eval mode) neither counts nor takes a turn."""
+
+    def __init__(self, every: int):
+        super().__init__()
+        self.every = every
+        self.register_buffer("count", torch.zeros((), dtype=torch.long))
+
+    def forward(self) -> bool:
+        if not (self.training and torch.is_grad_enabled()):
+            return False
+        self.count += 1
+        return int(self.count) % self.every == 0
+
+
 class Model(nn.Module):
     observations = 1  # a batch is (B, C, H, W); 2 means pairs, (B, 2, C, H, W)
     has_decoder = True

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from bench.models.base import Model, StepLosses
+from bench.models.base import Model, StepLosses, Turns
 from bench.models.nets import Decoder, Encoder
 from bench.models.terms import bernoulli_reconstruction, gaussian_log_density, normal_entropy
 
@@ -77,7 +77,7 @@ class InfoWGANGP(Model):
         self.generator = Generator(channels, size, latent_dim, config.noise_dim)
         # One linear head on the VAEs' encoder body (ReLU, no batch norm): the score, then Q's prediction of c.
         self.critic = Encoder(channels, size, 1 + latent_dim, heads=1)
-        self.register_buffer("steps", torch.zeros((), dtype=torch.long))  # training steps taken, for the schedule
+        self.generator_turn = Turns(config.n_critic)  # the generator steps on every n_critic-th training step
 
     @property
     def decoder(self):
@@ -104,18 +104,9 @@ class InfoWGANGP(Model):
         penalty = gradient_penalty(self.score, x, fake)
         info = information_bound(code, fake_out[:, 1:])
         objectives = {"critic": -wasserstein + self.config.gp_weight * penalty - self.config.info_weight * info}
-        if self._generator_turn():
+        if self.generator_turn():
             objectives["generator"] = -fake_out[:, 0].mean() - self.config.info_weight * info
         with torch.no_grad():  # watched, never trained: how much of x the code and the generator redraw
             recon = bernoulli_reconstruction(self.generator(real_out[:, 1:]), x)
         return StepLosses(objectives, {"wasserstein": wasserstein, "gradient_penalty": penalty, "information": info,
                                        "recon": recon})
-
-    def _generator_turn(self) -> bool:
-        """Whether this call is a training step on which the generator steps too: the n_critic-th, 2 n_critic-th, ...
-        call in training mode with gradients on, counted in a buffer so that a resumed run keeps the schedule. Any
-        other call (an evaluation, under no_grad or in eval mode) neither counts nor trains the generator."""
-        if not (self.training and torch.is_grad_enabled()):
-            return False
-        self.steps += 1
-        return int(self.steps) % self.config.n_critic == 0
