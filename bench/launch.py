@@ -138,11 +138,17 @@ def _exit_with(runner: int):
 def _local(task, todo: list[Run], context: Context):
     if context.jobs == 1:
         return (task(r, context) for r in todo)
-    if one_gpu_each(context.device):  # each worker claims one slot for its life: a GPU of its own
-        task = functools.partial(_on_own_gpu, task, Path(tempfile.gettempdir()) / f"bench-gpus-{os.getpid()}",
-                                 context.jobs)
+    if one_gpu_each(context.device):
+        return _on_own_gpus(task, todo, context)
     # Two single-threaded workers beat one two-threaded process here (bench benchmark train).
     return _in_workers(task, [(r, context) for r in todo], context.jobs)
+
+
+def _on_own_gpus(task, todo: list[Run], context: Context):
+    """Each worker claims one slot for its life, a GPU of its own, in a folder removed when the runs end."""
+    with tempfile.TemporaryDirectory(prefix="bench-gpus-") as slots:
+        yield from _in_workers(functools.partial(_on_own_gpu, task, Path(slots), context.jobs),
+                               [(r, context) for r in todo], context.jobs)
 
 
 def _on_own_gpu(task, slots: Path, count: int, *args):

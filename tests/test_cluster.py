@@ -161,3 +161,20 @@ def test_the_cluster_path_on_a_local_dask_cluster(tmp_path):
     assert len(records) == 4 and all(np.isfinite(r["metrics"]["mig"]) for r in records)
     assert len(ledger.read_text().splitlines()) == 4
     assert contents(data) == built  # the runs built nothing
+
+
+def test_the_gpu_slots_folder_is_removed_when_the_runs_end(monkeypatch):
+    from bench import launch
+    from bench.context import Context
+    folders = []
+
+    def workers(task, calls, jobs):
+        slots = task.args[1]  # partial(_on_own_gpu, task, slots, count)
+        folders.append(slots)
+        assert slots.is_dir()
+        yield from calls
+
+    monkeypatch.setattr(launch, "one_gpu_each", lambda device: True)
+    monkeypatch.setattr(launch, "_in_workers", workers)
+    assert len(list(launch._local(lambda *a: None, ["a", "b"], Context("results", jobs=2, device="cuda")))) == 2
+    assert folders and not folders[0].exists()
