@@ -22,7 +22,10 @@ def test_a_curve_continued_to_later_milestones_equals_one_trained_straight(tmp_p
     mig_vs_steps.run(milestones=(4,), out=tmp_path / "first.csv", **ARGS, **roots)
     continued = mig_vs_steps.run(milestones=(4, 8), out=tmp_path / "continued.csv", **ARGS, **roots)
     pd.testing.assert_series_equal(straight.mig, continued.mig)
-    assert pd.read_csv(tmp_path / "continued.csv").step.tolist() == [4, 8]
+    written = pd.read_csv(tmp_path / "continued.csv")
+    assert written.step.tolist() == [4, 8]
+    factors = [f"mig_{name}" for name in ("shape", "scale", "orientation", "posX", "posY")]
+    assert written[factors].mean(axis=1).tolist() == pytest.approx(written.mig.tolist())
     (directory,) = (roots["results"] / "experiments" / "curves").iterdir()
     rows = [json.loads(line) for line in (directory / mig_vs_steps.MILESTONES).read_text().splitlines()]
     # Step 4 was measured once, and the second call trained only the steps after it.

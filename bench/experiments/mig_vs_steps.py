@@ -77,6 +77,8 @@ def curve(model: str, dataset: str, milestones: tuple[int, ...], seed: int, sett
             values = evaluate(trainer.model, data, metric_settings)["metrics"]
             row = {"step": milestone, "metric_settings": metric_settings.to_dict(),
                    "metrics": {n: values[n] for n in numeric() if n in values},
+                   # Which factors a model separates, not only how well on average (docs/quick-profile.md).
+                   "mig_per_factor": dict(zip(data.factor_names, values.get("mig_per_factor", []))),
                    "trained_steps": milestone - start_step, "train_seconds": round(trained, 1),
                    "evaluation_seconds": round(time.perf_counter() - start, 1)}
             # Rewritten whole and atomically: an interrupted write leaves the previous rows, never half a row.
@@ -85,6 +87,7 @@ def curve(model: str, dataset: str, milestones: tuple[int, ...], seed: int, sett
             print(f"{model} seed {seed}: step {milestone}: "
                   + ", ".join(f"{n} {v:.3f}" for n, v in row["metrics"].items() if isinstance(v, float)), flush=True)
     return [{"model": model, "dataset": dataset, **settings, "seed": seed, "step": m, **done[m]["metrics"],
+             **{f"mig_{name}": v for name, v in done[m].get("mig_per_factor", {}).items()},
              "seconds_per_1k_steps": _per_1k(done[m]), "curve": directory.name} for m in sorted(milestones)]
 
 
@@ -127,6 +130,9 @@ def run(model: str, dataset: str, milestones=(2000, 5000, 10_000, 20_000), seeds
             table = frame.pivot(index="step", columns="seed", values=number)
             table["mean"] = table.mean(axis=1)
             print(f"{number}:\n{table.round(3).to_string()}")
+    per_factor = [c for c in frame if c.startswith("mig_")]
+    if per_factor:
+        print(f"mean MIG per factor:\n{frame.groupby('step')[per_factor].mean().round(3).to_string()}")
     print(f"rows written to {out}; the runs are in {Path(results) / 'experiments' / 'curves'} (the same command "
           "resumes them, and later --steps continue them)")
     return frame
