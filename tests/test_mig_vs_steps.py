@@ -43,3 +43,11 @@ def test_other_settings_make_another_curve(tmp_path, roots):
     mig_vs_steps.run(milestones=(4,), out=tmp_path / "b.csv", **{**ARGS, "settings": {"batch_size": 8, "lr": 1e-3}},
                      **roots)
     assert len(list((roots["results"] / "experiments" / "curves").iterdir())) == 2
+
+
+def test_a_damaged_milestone_file_is_named_in_one_line(tmp_path, roots):
+    mig_vs_steps.run(milestones=(4,), out=tmp_path / "a.csv", **ARGS, **roots)
+    (directory,) = (roots["results"] / "experiments" / "curves").iterdir()
+    (directory / mig_vs_steps.MILESTONES).write_text('{"step": 4\n')
+    with pytest.raises(UserError, match="milestones.jsonl is damaged"):
+        mig_vs_steps.run(milestones=(4,), out=tmp_path / "b.csv", **ARGS, **roots)

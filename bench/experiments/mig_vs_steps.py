@@ -41,7 +41,11 @@ def curve_directory(results: Path, config: TrainConfig) -> Path:
 def rows(directory: Path) -> list[dict]:
     """Every milestone measured in `directory`, with any metric settings."""
     path = directory / MILESTONES
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    try:
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    except json.JSONDecodeError:
+        raise UserError(f"{path} is damaged (a line is not JSON); remove it to measure the milestones again "
+                        "(the checkpoint beside it is kept)") from None
 
 
 def measured(directory: Path, settings: MetricSettings) -> dict[int, dict]:
