@@ -44,8 +44,8 @@ def rows(directory: Path) -> list[dict]:
     try:
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     except json.JSONDecodeError:
-        raise UserError(f"{path} is damaged (a line is not JSON); remove it to measure the milestones again "
-                        "(the checkpoint beside it is kept)") from None
+        raise UserError(f"{path} is damaged (a line is not JSON); remove the folder {directory} to train the "
+                        "curve again") from None
 
 
 def measured(directory: Path, settings: MetricSettings) -> dict[int, dict]:
