@@ -35,12 +35,14 @@ def describe(suite: str, profile: Profile, context: Context, retry_failed: bool 
     def done(run: Run) -> bool:
         return state(run) in settled
 
+    def finished(runs: list[Run]) -> list[dict]:
+        return [ledger[r.id] if committed.get(r.id) == "done" else record(r, results) for r in runs
+                if state(r) == "done"]
+
     search = search_runs(suite, profile)
     counts = Counter(state(r) for r in search)
-    records = [ledger[r.id] if committed.get(r.id) == "done" else record(r, results) for r in search
-               if state(r) == "done"]
     searched = all(done(r) for r in search)
-    values = chosen_values(profile, records) if searched else {
+    values = chosen_values(profile, finished(search)) if searched else {
         (m, d): None for m in profile.models for d in profile.datasets}
     variants = variant_runs(suite, profile, values)
     todo, later = ([_work(r) for r in runs if not done(r)] for runs in (search, variants))
@@ -49,7 +51,8 @@ def describe(suite: str, profile: Profile, context: Context, retry_failed: bool 
             f"{f' ({len(later)} left)' if searched else ''}") if profile.compared_variants() else ""
     head = (f"{suite}/{profile.name}: {len(search) + len(variants)} runs of {profile.steps} steps: line search "
             f"{len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}){then}")
-    return [head, _estimate(measured_seconds(records), todo, later, context) if todo or later
+    # Times from every finished run, the second stage's too: a profile with its values fixed has no line search.
+    return [head, _estimate(measured_seconds(finished(search + variants)), todo, later, context) if todo or later
             else "nothing left to run"]
 
 

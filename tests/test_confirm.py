@@ -163,3 +163,14 @@ def test_a_confirmatory_report_before_the_last_run_is_labelled_partial():
     runs = [{"suite": "inductive-bias", "profile": "confirm"}] * 20
     assert interim_line(runs, failed=runs[:1]).startswith("**Partial**: 21 of the 160 planned runs have finished.")
     assert interim_line(runs * 8) == ""
+
+
+def test_the_time_left_reads_finished_runs_of_a_profile_without_a_line_search(tmp_path, monkeypatch):
+    from bench import plan
+    from bench.context import Context
+    monkeypatch.setattr(plan, "steps_per_second", lambda *a: 100.0)  # the probe, for the models not measured
+    run = next(r for r in runs_for("inductive-bias", CONFIRM, confirm_cells()) if r.config.model == "beta_vae")
+    record = {**run.describe(), "metric_settings": run.metrics.to_dict(), "metrics": {"mig": 0.3},
+              "training": {"seconds": 7200.0}, "evaluation": {"seconds": 0.0}}
+    said = plan.describe("inductive-bias", CONFIRM, Context(tmp_path, jobs=2), ledger={run.id: record})
+    assert "(159 left)" in said[0] and "run times of 1 of 6 models measured in finished runs" in said[1]
