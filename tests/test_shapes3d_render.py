@@ -61,10 +61,13 @@ def test_a_32_pixel_miniature_is_the_same_scene_at_half_the_resolution(tiny_shap
     assert shapes3d.SHAPES3D.original_files == (shapes3d.ORIGINAL_H5,)
 
 
-def test_miniature_values_span_the_full_ranges_with_every_shape():
+def test_miniature_values_circle_the_hues_span_the_full_ranges_and_keep_every_shape():
     from bench.data.shapes3d import FACTOR_VALUES, evenly
-    values = evenly(hues=4, scales=3, orientations=5)
-    assert [len(v) for v in values] == [4, 4, 4, 3, 4, 5]
-    for mini, full in zip(values, FACTOR_VALUES):
+    values = evenly(hues=5, scales=3, orientations=5)
+    assert [len(v) for v in values] == [5, 5, 5, 3, 4, 5]
+    for hues in values[:3]:  # every neighbour 0.2 apart round the circle, the last and the first too
+        assert np.allclose(np.diff([*hues, hues[0] + 1]), 0.2)
+        assert set(hues.round(6)) <= set(FACTOR_VALUES[0].round(6))
+    for mini, full in zip(values[3:], FACTOR_VALUES[3:]):
         assert (mini[0], mini[-1]) == (full[0], full[-1])
     assert np.array_equal(values[4], FACTOR_VALUES[4])

@@ -23,7 +23,7 @@ DSPRITES_ELLIPSE = dsprites.make_spec("dsprites_ellipse", size=32, num_positions
 DSPRITES_HALFY = dsprites.make_spec("dsprites_halfy", size=32, num_positions=32, num_orientations=1, shapes=(0,),
                                     posy_positions=16)
 # Shapes3D miniatures at 32 x 32, candidates for a CPU-sized Shapes3D run (docs/quick-profile.md): fewer values per
-# factor, evenly spaced over the full set's ranges, every factor kept. The three hues stay, because they are what
+# factor (`shapes3d.evenly`), every factor kept. The three hues stay, because they are what
 # makes Shapes3D easy for a VAE. 10,000 and 2,304 images.
 SHAPES3D_MINI = shapes3d.make_spec("shapes3d_mini", size=32, factor_values=shapes3d.evenly(hues=5, scales=4,
                                                                                         orientations=5))

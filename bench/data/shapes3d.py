@@ -14,18 +14,19 @@ from bench.data.ordered import ordered_map
 ORIGINAL_H5 = "3dshapes.h5"
 FACTOR_VALUES = (np.linspace(0.0, 0.9, 10), np.linspace(0.0, 0.9, 10), np.linspace(0.0, 0.9, 10),
                  np.linspace(0.75, 1.25, 8), np.arange(4), np.linspace(-30.0, 30.0, 15))
+HUE_FACTORS = 3  # floor, wall and object hue come first in the grid; geometry factors follow
+
+
 def evenly(hues: int, scales: int, orientations: int) -> tuple[np.ndarray, ...]:
-    """Factor values for a miniature: that many values evenly spaced over each of the full set's ranges, and all
-    four shapes (categories, not a range to thin out)."""
-    hue, _, _, scale, shape, orientation = FACTOR_VALUES
+    """Factor values for a miniature: hues evenly spaced round the colour circle, as the full set's ten are (so
+    the last is as far from the first as from its other neighbour), scales and orientations evenly spaced over
+    the full ranges, and all four shapes (categories, not a range to thin out)."""
+    _, _, _, scale, shape, orientation = FACTOR_VALUES
 
     def spaced(values, n):
         return np.linspace(values[0], values[-1], n)
 
-    return (*[spaced(hue, hues)] * 3, spaced(scale, scales), shape, spaced(orientation, orientations))
-
-
-HUE_FACTORS = 3  # floor, wall and object hue come first in the grid; geometry factors follow
+    return (*[np.arange(hues) / hues] * HUE_FACTORS, spaced(scale, scales), shape, spaced(orientation, orientations))
 
 
 def _geometry_maps(spec: DatasetSpec) -> list[r3d.GeometryMap]:
