@@ -41,8 +41,8 @@ def describe(suite: str, profile: Profile, context: Context, retry_failed: bool 
 
     search = search_runs(suite, profile)
     counts = Counter(state(r) for r in search)
-    searched = all(done(r) for r in search)
-    values = chosen_values(profile, finished(search)) if searched else {
+    searched, search_records = all(done(r) for r in search), finished(search)
+    values = chosen_values(profile, search_records) if searched else {
         (m, d): None for m in profile.models for d in profile.datasets}
     variants = variant_runs(suite, profile, values)
     todo, later = ([_work(r) for r in runs if not done(r)] for runs in (search, variants))
@@ -52,8 +52,8 @@ def describe(suite: str, profile: Profile, context: Context, retry_failed: bool 
     head = (f"{suite}/{profile.name}: {len(search) + len(variants)} runs of {profile.steps} steps: line search "
             f"{len(search)} ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}){then}")
     # Times from every finished run, the second stage's too: a profile with its values fixed has no line search.
-    return [head, _estimate(measured_seconds(finished(search + variants)), todo, later, context) if todo or later
-            else "nothing left to run"]
+    measured = measured_seconds(search_records + finished(variants))
+    return [head, _estimate(measured, todo, later, context) if todo or later else "nothing left to run"]
 
 
 def _committed(ledger: dict[str, dict], profile: Profile) -> dict[str, str]:

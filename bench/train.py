@@ -117,13 +117,14 @@ class Trainer:
 
     def load(self, state: dict):
         # The steps a run is trained *to* change nothing it computed up to its checkpoint, so a run continues
-        # towards more steps (a milestone curve extended); never past them, which would mislabel the model.
+        # towards more steps (a milestone curve extended); `fit` refuses one past them.
         if _without_steps(json.loads(state["config"])) != _without_steps(self.config.to_dict()):
             raise UserError("the checkpoint belongs to another configuration; remove it or use a fresh run directory")
-        if state["step"] > self.config.steps:
-            raise UserError(f"the checkpoint is at step {state['step']}, past this run's {self.config.steps} steps; "
-                            "use a fresh run directory")
-        self.model.load_state_dict(state["model"])
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError:  # missing or unexpected weights, or other shapes
+            raise UserError("the checkpoint's weights do not fit this model (written by another version of bench?); "
+                            "use a fresh run directory") from None
         for k, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][k])
         # Generator states must be CPU tensors, wherever the checkpoint was mapped to.
@@ -386,6 +387,9 @@ def fit(trainer: Trainer, draw, run_dir: Path | None = None, *, device="cpu", ch
         run_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(run_dir)
         resume(trainer, run_dir, device)
+        if trainer.step > steps:  # the model would be labelled with fewer steps than it has
+            raise UserError(f"the checkpoint in {run_dir} is at step {trainer.step}, past the {steps} steps asked "
+                            f"for; ask for at least {trainer.step}, or use a fresh run directory")
         log = LossLog(run_dir / LOSSES, trainer.step)
         probes = LossLog(run_dir / PROBES, trainer.step) if probe_images is not None else None
         board = TensorBoardLog(run_dir / "tensorboard", trainer.step) if tensorboard else None

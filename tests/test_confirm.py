@@ -2,6 +2,7 @@
 rule and the committed ledger."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +175,15 @@ def test_the_time_left_reads_finished_runs_of_a_profile_without_a_line_search(tm
               "training": {"seconds": 7200.0}, "evaluation": {"seconds": 0.0}}
     said = plan.describe("inductive-bias", CONFIRM, Context(tmp_path, jobs=2), ledger={run.id: record})
     assert "(159 left)" in said[0] and "run times of 1 of 6 models measured in finished runs" in said[1]
+
+
+def test_the_committed_records_keep_their_run_ids():
+    """Every record the confirmatory run committed is still a run of the profile, under the same id: a change to
+    a config's or a build's identity would otherwise make the runner train them all again."""
+    path = Path(__file__).parents[1] / "reports" / "inductive-bias" / "confirm" / "records.jsonl"
+    committed = ledger.read(path)
+    planned = {r.id: r.cell.variant for r in runs_for("inductive-bias", CONFIRM, confirm_cells())}
+    assert set(committed) <= set(planned)
+    assert {"original", "noise"} <= {planned[i] for i in committed}
+    assert any(planned[i].startswith("modified") for i in committed) and any(
+        planned[i].startswith("sham") for i in committed)

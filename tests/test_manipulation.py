@@ -1,5 +1,7 @@
 """The modified variant: its guarantees on a small grid, a deterministic build, cache reuse and resume."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -8,9 +10,9 @@ from bench.data import dsprites
 from bench.data.sources import load_base
 from bench.errors import UserError
 from bench.manipulation import build as build_module
-from bench.manipulation.build import guarantee_report, learned_store, load_modified, train_manipulation
+from bench.manipulation.build import arm_config, guarantee_report, learned_store, load_modified, train_manipulation
 from bench.manipulation.diagnose import diagnose, format_diagnosis, gram_summary, off_diagonal_share
-from bench.manipulation.game import ManipulationConfig, perturb, standardise
+from bench.manipulation.game import ManipulationConfig, ManipulationGame, perturb, standardise
 from bench.manipulation.guarantees import GuaranteeCheck
 from bench.manipulation.rotations import MAX_MIXING, closest_pair, entangling_rotation, haar_mixing
 
@@ -89,7 +91,7 @@ def test_interrupted_training_resumes_to_the_same_weights(base, tmp_path, monkey
     with pytest.raises(UserError, match="another configuration"):
         train_manipulation(base, ManipulationConfig(**{**CONFIG.to_dict(), "beta": 4.0}), tmp_path / "split",
                            progress=False)
-    with pytest.raises(UserError, match="past this run's 5 steps"):
+    with pytest.raises(UserError, match="past the 5 steps asked for"):
         train_manipulation(base, ManipulationConfig(**{**CONFIG.to_dict(), "steps": 5}), tmp_path / "split",
                            progress=False)
 
@@ -212,7 +214,6 @@ def test_shapes3d_colour_images_keep_the_guarantees(tiny_shapes3d_spec, tmp_path
 
 
 def test_with_reference_steps_m_steps_only_on_every_nth_step(base, tmp_path, monkeypatch):
-    from bench.manipulation import build as build_module
     config = ManipulationConfig(**{**CONFIG.to_dict(), "steps": 7, "reference_steps": 3})
     seen = []
 
@@ -236,12 +237,26 @@ def test_a_setting_added_later_leaves_earlier_builds_their_names():
 
 
 def test_a_datasets_own_settings_reach_both_arms_and_the_sham_keeps_no_target(base):
-    from dataclasses import replace as replaced
-    from bench.manipulation import arm_config
-    spec = replaced(base.spec, manipulation=(("mixing", "pair:scale+posX"), ("reference_steps", 5)))
+    spec = replace(base.spec, manipulation=(("mixing", "pair:scale+posX"), ("reference_steps", 5)))
     modified, sham = arm_config(spec, "modified", 2), arm_config(spec, "sham", 2)
     assert (modified.mixing, modified.reference_steps, modified.seed) == ("pair:scale+posX", 5, 2)
     assert (sham.mixing, sham.reference_steps) == ("identity", 5)
     assert arm_config(base.spec, "modified", None) == ManipulationConfig()
     with pytest.raises(UserError, match="dataset manip_dsprites: unknown manipulation setting nope"):
-        arm_config(replaced(base.spec, manipulation=(("nope", 1),)), "modified", None)
+        arm_config(replace(base.spec, manipulation=(("nope", 1),)), "modified", None)
+
+
+def test_a_schedule_of_every_step_keeps_nothing_in_checkpoints_and_a_bad_one_is_refused(base):
+    rotation = entangling_rotation(base, "closest-pair", seed=0)
+    alternating = ManipulationGame(CONFIG, rotation, base.observation_shape, base.spec.eps)
+    assert not [k for k in alternating.state_dict() if "turn" in k]  # as checkpoints written before it load
+    slower = ManipulationGame(replace(CONFIG, reference_steps=3), rotation, base.observation_shape, base.spec.eps)
+    assert "perturbation_turn.count" in slower.state_dict()
+    with pytest.raises(UserError, match="reference_steps must be a whole number of at least 1, not 0"):
+        ManipulationGame(replace(CONFIG, reference_steps=0), rotation, base.observation_shape, base.spec.eps)
+
+
+def test_learned_variants_of_a_dataset_without_factors_are_refused_in_one_line():
+    from bench.variants import identity
+    with pytest.raises(UserError, match="celeba has no ground-truth factors.*use original or noise"):
+        identity("celeba", "modified")

@@ -29,3 +29,12 @@ def test_a_bad_mixing_is_refused_before_any_training(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="pair:scale"):
         targets.run("dsprites_small", ("closest-pair", "pair:scale"), out=tmp_path / "t.csv",
                     data_root=tmp_path / "data")
+
+
+def test_a_gap_does_not_depend_on_the_other_candidates_measured_with_it(tmp_path):
+    alone = targets.run("dsprites_small", ("closest-pair",), seeds=2, steps=3, out=tmp_path / "a.csv",
+                        data_root=tmp_path / "data")
+    after = targets.run("dsprites_small", ("pair:scale+posY", "closest-pair"), seeds=2, steps=3,
+                        out=tmp_path / "b.csv", data_root=tmp_path / "data")
+    columns = ["gap_seed0", "gap_seed1"]
+    assert after[columns].iloc[1].tolist() == alone[columns].iloc[0].tolist()

@@ -211,7 +211,7 @@ def test_a_run_continues_to_more_steps_as_if_trained_straight(tmp_path, small_ds
     extended = train(config, small_dsprites, tmp_path / "extended", progress=False).model.state_dict()
     for k in straight:
         assert torch.equal(straight[k], extended[k]), k
-    with pytest.raises(UserError, match="past this run's 3 steps"):
+    with pytest.raises(UserError, match="at step 6, past the 3 steps asked for"):
         train(replace(config, steps=3), small_dsprites, tmp_path / "extended", progress=False)
 
 
@@ -231,3 +231,13 @@ def test_device_resolution():
             resolve_device("cuda")
     with pytest.raises(UserError, match="auto, cpu, cuda"):
         resolve_device("tpu")
+
+
+def test_a_checkpoint_whose_weights_do_not_fit_the_model_is_refused_in_one_line(tmp_path, small_dsprites):
+    config = TrainConfig("ae", "dsprites", steps=2, batch_size=8)
+    train(config, small_dsprites, tmp_path, progress=False)
+    state = torch.load(tmp_path / CHECKPOINT, weights_only=True)
+    trainer = Trainer.on(config, small_dsprites, "cpu")
+    del state["model"][next(iter(state["model"]))]
+    with pytest.raises(UserError, match="weights do not fit this model"):
+        trainer.load(state)

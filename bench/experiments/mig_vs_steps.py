@@ -68,31 +68,37 @@ def curve(model: str, dataset: str, milestones: tuple[int, ...], seed: int, sett
         trainer = Trainer.on(config, data, "cpu")
         draw = batches(trainer, data, "cpu")
         directory.mkdir(parents=True, exist_ok=True)
+        # `fit` resumes too; this first resume tells which milestones the checkpoint has passed unmeasured.
         resume(trainer, directory, "cpu")
         for milestone in todo:
             if trainer.step > milestone:
                 raise UserError(f"{directory}: the run is at step {trainer.step}, past milestone {milestone}, which "
                                 f"was not measured with {','.join(metrics)}; ask for milestones after "
                                 f"{trainer.step}, or remove the folder to train the curve again")
-            start_step, start = trainer.step, time.perf_counter()
-            fit(trainer, draw, directory, until=milestone)
-            trained = time.perf_counter() - start
-            start = time.perf_counter()
-            values = evaluate(trainer.model, data, metric_settings)["metrics"]
-            row = {"step": milestone, "metric_settings": metric_settings.to_dict(),
-                   "metrics": {n: values[n] for n in numeric() if n in values},
-                   # Which factors a model separates, not only how well on average (docs/quick-profile.md).
-                   "mig_per_factor": dict(zip(data.factor_names, values.get("mig_per_factor", []))),
-                   "trained_steps": milestone - start_step, "train_seconds": round(trained, 1),
-                   "evaluation_seconds": round(time.perf_counter() - start, 1)}
-            # Rewritten whole and atomically: an interrupted write leaves the previous rows, never half a row.
-            atomic_write_text(directory / MILESTONES, "".join(json.dumps(r) + "\n" for r in [*rows(directory), row]))
-            done[milestone] = row
-            print(f"{model} seed {seed}: step {milestone}: "
-                  + ", ".join(f"{n} {v:.3f}" for n, v in row["metrics"].items() if isinstance(v, float)), flush=True)
+            done[milestone] = _measure(trainer, draw, data, directory, milestone, metric_settings)
+            print(f"{model} seed {seed}: step {milestone}: " + ", ".join(
+                f"{n} {v:.3f}" for n, v in done[milestone]["metrics"].items() if isinstance(v, float)), flush=True)
     return [{"model": model, "dataset": dataset, **settings, "seed": seed, "step": m, **done[m]["metrics"],
              **{f"mig_{name}": v for name, v in done[m].get("mig_per_factor", {}).items()},
              "seconds_per_1k_steps": _per_1k(done[m]), "curve": directory.name} for m in sorted(milestones)]
+
+
+def _measure(trainer: Trainer, draw, data, directory: Path, milestone: int, settings: MetricSettings) -> dict:
+    """Train on to `milestone`, evaluate, and add the row to the curve's milestones."""
+    start_step, start = trainer.step, time.perf_counter()
+    fit(trainer, draw, directory, until=milestone)
+    trained = time.perf_counter() - start
+    start = time.perf_counter()
+    values = evaluate(trainer.model, data, settings)["metrics"]
+    row = {"step": milestone, "metric_settings": settings.to_dict(),
+           "metrics": {n: values[n] for n in numeric() if n in values},
+           # Which factors a model separates, not only how well on average (docs/quick-profile.md).
+           "mig_per_factor": dict(zip(data.factor_names, values.get("mig_per_factor", []))),
+           "trained_steps": milestone - start_step, "train_seconds": round(trained, 1),
+           "evaluation_seconds": round(time.perf_counter() - start, 1)}
+    # Rewritten whole and atomically: an interrupted write leaves the previous rows, never half a row.
+    atomic_write_text(directory / MILESTONES, "".join(json.dumps(r) + "\n" for r in [*rows(directory), row]))
+    return row
 
 
 def _per_1k(row: dict) -> float | None:
@@ -112,7 +118,7 @@ def run(model: str, dataset: str, milestones=(2000, 5000, 10_000, 20_000), seeds
         settings: dict | None = None, out: Path | None = None, data_root=None,
         metrics: tuple[str, ...] = MEASURED, results: Path = Path("results")) -> pd.DataFrame:
     """Train (or continue) `seeds` runs of `model` on `dataset` (with the `--set` `settings`), write the `metrics`'
-    numbers at each milestone to the CSV `out` (default: results/experiments/mig-vs-steps-MODEL-DATASET[-SETTINGS]
+    numbers at each milestone to the CSV `out` (default: RESULTS/experiments/mig-vs-steps-MODEL-DATASET[-SETTINGS]
     .csv) and print the MIG (and the FactorVAE score, when measured) per seed."""
     lookup(DATASETS, dataset, "dataset")
     settings = settings or {}
@@ -122,7 +128,8 @@ def run(model: str, dataset: str, milestones=(2000, 5000, 10_000, 20_000), seeds
     label = "".join(f"-{k}{v}" for k, v in settings.items())
     out = writable_file(out or Path(results) / f"experiments/mig-vs-steps-{model}-{dataset}{label}.csv", "--out")
     get(dataset, "original", data_root)  # build once, before the workers
-    tasks = (delayed(curve)(model, dataset, tuple(milestones), s, settings, tuple(metrics), Path(results), data_root)
+    milestones = tuple(sorted(set(milestones)))  # each once, in order
+    tasks = (delayed(curve)(model, dataset, milestones, s, settings, tuple(metrics), Path(results), data_root)
              for s in range(seeds))
     frame = pd.DataFrame([row for rows in Parallel(n_jobs=jobs)(tasks) for row in rows])
     frame.to_csv(out, index=False)

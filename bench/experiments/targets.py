@@ -2,14 +2,15 @@
 
 A manipulation can only overturn an alignment that is there. For each candidate mixing (`rotations.MIXINGS`),
 fresh references are trained on the original images, one pair per reference seed, as the acceptance test trains
-them (`bench.manipulation.acceptance`), and their held-out gap is measured: entangled minus disentangled loss, in
-nats per image. A target is usable when the gap is *clearly positive*: positive for every reference seed, and its
+them (`bench.manipulation.acceptance`, with the dataset's own game settings), and their held-out gap is
+measured: entangled minus disentangled loss, in nats per image. A target is usable when the gap is *clearly positive*: positive for every reference seed, and its
 mean more than twice its standard deviation over the seeds. On full dSprites the closest pair (posX and posY) is
 not: both bases fit those equal-range positions alike (docs/manipulation.md), so a manipulation aimed there has
 nothing to turn.
 """
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 from bench.data import DATASETS
 from bench.errors import lookup, writable_file
 from bench.manipulation.acceptance import Acceptance, OriginalReferences, original_gaps, single_threaded
-from bench.manipulation.game import ManipulationConfig
+from bench.manipulation.build import arm_config
 from bench.manipulation.rotations import entangling_rotation
 from bench.variants import get
 
@@ -35,7 +36,8 @@ def run(dataset: str, mixings: tuple[str, ...], seeds: int = 3, steps: int = 200
     lookup(DATASETS, dataset, "dataset")
     out = writable_file(out or f"results/experiments/targets-{dataset}-{steps}.csv", "--out")
     original = get(dataset, "original", data_root)
-    targets = [ManipulationConfig(mixing=mixing) for mixing in mixings]
+    # The references the acceptance test would train for this dataset, aimed at each candidate in turn.
+    targets = [replace(arm_config(original.spec, "modified", None), mixing=mixing) for mixing in mixings]
     for target in targets:  # every name is checked before any training
         entangling_rotation(original, target.mixing, target.seed)
     references = OriginalReferences(original, Acceptance(reference_seeds=tuple(range(seeds)), steps=steps))

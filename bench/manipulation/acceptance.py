@@ -6,8 +6,8 @@ references it never saw, over several reference seeds, prefer the factor basis o
 positive gap, entangled minus disentangled) and the target basis on the build's images (a negative gap), and
 the build's change is learnable beyond what clipped noise allows.
 
-The target basis is the real manipulation's (`closest-pair`) for both learned arms: the sham is judged on the
-basis it must *not* turn, and is recorded without a gate.
+The target basis is the real manipulation's (the dataset's own target, `closest-pair` by default) for both
+learned arms: the sham is judged on the basis it must *not* turn, and is recorded without a gate.
 """
 
 import json
@@ -62,8 +62,13 @@ def original_gaps(original_references: OriginalReferences, target: ManipulationC
     original = original_references.original
     rotation = entangling_rotation(original, target.mixing, target.seed)
     classes = _held_out(original_references)
-    pairs = [original_references(config, rotation) for config in _reference_configs(original_references, target)]
-    return [judge(pair, original, original, pair, classes)["gap"] for pair in pairs]
+    gaps = []
+    for config in _reference_configs(original_references, target):
+        pair = original_references(config, rotation)
+        # The judge's noise from a seed of its own, so that a gap does not depend on what was trained before it.
+        torch.manual_seed(seed_hash("original gap", config.seed))
+        gaps.append(judge(pair, original, original, pair, classes)["gap"])
+    return gaps
 
 
 def reference_gaps(original_references: OriginalReferences, built: GroundTruthData, target: ManipulationConfig) -> dict:

@@ -144,7 +144,7 @@ class ManipulationGame(ReferencePair):
         super().__init__(config, rotation, observation_shape)
         self.eps = eps
         self.perturbation = Perturbation(len(rotation), observation_shape, config.hidden, config.map_size)
-        self.perturbation_turn = Turns(config.reference_steps)
+        self.perturbation_turn = Turns(config.reference_steps, "reference_steps")
 
     def param_groups(self):
         return {"perturbation": (list(self.perturbation.parameters()), {"lr": self.config.perturbation_lr}),

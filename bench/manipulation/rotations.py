@@ -21,6 +21,7 @@
 """
 
 from itertools import combinations
+from typing import Callable, NamedTuple
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
@@ -92,19 +93,22 @@ def named_pair(data: GroundTruthData, names: str) -> tuple[int, int]:
     return data.factor_names.index(pair[0]), data.factor_names.index(pair[1])
 
 
-# name -> (data, seed, argument after ':') -> R; the names that take an argument, with its form.
-ARGUMENTS = {"pair": "A+B"}
-MIXINGS = {"closest-pair": lambda data, seed, _: turn(data.num_factors, *closest_pair(data, seed)),
-           "pair": lambda data, seed, names: turn(data.num_factors, *named_pair(data, names)),
-           "all": lambda data, seed, _: haar_mixing(data.num_factors, seed),
+class Mixing(NamedTuple):
+    rotation: Callable  # (data, seed, argument) -> R
+    argument: str = ""  # the form of the argument after ':' for a mixing that takes one
+
+
+MIXINGS = {"closest-pair": Mixing(lambda data, seed, _: turn(data.num_factors, *closest_pair(data, seed))),
+           "pair": Mixing(lambda data, seed, names: turn(data.num_factors, *named_pair(data, names)), "A+B"),
+           "all": Mixing(lambda data, seed, _: haar_mixing(data.num_factors, seed)),
            # The factor basis itself: the sham control's "entangled" reference, which entangles nothing.
-           "identity": lambda data, seed, _: np.eye(data.num_factors, dtype=np.float32)}
+           "identity": Mixing(lambda data, seed, _: np.eye(data.num_factors, dtype=np.float32))}
 
 
 def entangling_rotation(data: GroundTruthData, mixing: str, seed: int) -> np.ndarray:
     """The entangled reference's rotation R (its code is R w) for the data the game is played on."""
     kind, colon, argument = mixing.partition(":")
-    if kind not in MIXINGS or bool(colon) != (kind in ARGUMENTS):
-        valid = ", ".join(f"{k}:{ARGUMENTS[k]}" if k in ARGUMENTS else k for k in sorted(MIXINGS))
+    if kind not in MIXINGS or bool(colon) != bool(MIXINGS[kind].argument):
+        valid = ", ".join(f"{k}:{m.argument}" if m.argument else k for k, m in sorted(MIXINGS.items()))
         raise UserError(f"unknown mixing {mixing!r}; choose one of: {valid}")
-    return MIXINGS[kind](data, seed, argument)
+    return MIXINGS[kind].rotation(data, seed, argument)

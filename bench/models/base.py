@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from bench.errors import UserError
 from bench.models.nets import Decoder, Encoder
 from bench.models.terms import bernoulli_reconstruction
 
@@ -28,10 +29,14 @@ class Turns(nn.Module):
     in training mode with gradients on. The calls are counted in a buffer, so that a resumed run keeps the
     schedule; any other call (an evaluation, under no_grad or in eval mode) neither counts nor takes a turn."""
 
-    def __init__(self, every: int):
+    def __init__(self, every: int, setting: str):
         super().__init__()
+        if every < 1:
+            raise UserError(f"{setting} must be a whole number of at least 1, not {every}")
         self.every = every
-        self.register_buffer("count", torch.zeros((), dtype=torch.long))
+        # Kept in checkpoints only where a group skips steps: a checkpoint written before a model had a schedule
+        # (every step, the old behaviour) still loads.
+        self.register_buffer("count", torch.zeros((), dtype=torch.long), persistent=every > 1)
 
     def forward(self) -> bool:
         if not (self.training and torch.is_grad_enabled()):

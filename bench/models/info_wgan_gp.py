@@ -77,7 +77,7 @@ class InfoWGANGP(Model):
         self.generator = Generator(channels, size, latent_dim, config.noise_dim)
         # One linear head on the VAEs' encoder body (ReLU, no batch norm): the score, then Q's prediction of c.
         self.critic = Encoder(channels, size, 1 + latent_dim, heads=1)
-        self.generator_turn = Turns(config.n_critic)  # the generator steps on every n_critic-th training step
+        self.generator_turn = Turns(config.n_critic, "n_critic")  # the generator steps every n_critic-th step
 
     @property
     def decoder(self):
