@@ -21,7 +21,7 @@ from joblib import Parallel, delayed
 
 from bench.atomic import atomic_write_text
 from bench.data import DATASETS
-from bench.errors import UserError, lookup, writable_file
+from bench.errors import UserError, lookup, writable_file, writable_folder
 from bench.metrics import METRICS, MetricSettings, evaluate, numeric
 from bench.overrides import override_train
 from bench.runs import run_id
@@ -127,6 +127,7 @@ def run(model: str, dataset: str, milestones=(2000, 5000, 10_000, 20_000), seeds
         lookup(METRICS, name, "metric")
     label = "".join(f"-{k}{v}" for k, v in settings.items())
     out = writable_file(out or Path(results) / f"experiments/mig-vs-steps-{model}-{dataset}{label}.csv", "--out")
+    writable_folder(Path(results) / "experiments" / "curves", "--results")
     get(dataset, "original", data_root)  # build once, before the workers
     milestones = tuple(sorted(set(milestones)))  # each once, in order
     tasks = (delayed(curve)(model, dataset, milestones, s, settings, tuple(metrics), Path(results), data_root)
