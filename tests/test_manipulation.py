@@ -258,5 +258,5 @@ def test_a_schedule_of_every_step_keeps_nothing_in_checkpoints_and_a_bad_one_is_
 
 def test_learned_variants_of_a_dataset_without_factors_are_refused_in_one_line():
     from bench.variants import identity
-    with pytest.raises(UserError, match="celeba has no ground-truth factors.*use original or noise"):
+    with pytest.raises(UserError, match="celeba has no ground-truth factors: it has only the variant original"):
         identity("celeba", "modified")

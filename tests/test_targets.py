@@ -24,8 +24,8 @@ def test_each_mixing_gets_a_gap_per_reference_seed(tmp_path):
     assert frame["mean"].tolist() == pytest.approx(written[["gap_seed0", "gap_seed1"]].mean(axis=1).tolist())
 
 
-def test_a_bad_mixing_is_refused_before_any_training(tmp_path, monkeypatch):
-    monkeypatch.setattr(targets, "original_gaps", lambda *a: pytest.fail("trained before checking the names"))
+def test_a_bad_mixing_is_refused_before_any_data_is_built(tmp_path, monkeypatch):
+    monkeypatch.setattr(targets, "get", lambda *a: pytest.fail("built data before checking the names"))
     with pytest.raises(UserError, match="pair:scale"):
         targets.run("dsprites_small", ("closest-pair", "pair:scale"), out=tmp_path / "t.csv",
                     data_root=tmp_path / "data")

@@ -82,6 +82,8 @@ class UnlabelledSpec:
         raise no_factors(self.name, "it has only the variant original (noise, modified and sham are controls "
                                     "of the study on factor grids)")
 
+    manipulation = eps  # the learned variants' settings (`DatasetSpec.manipulation`): as absent as their size
+
     def candidates(self, root: Path) -> list[Path]:
         """Where the user's files may be, first found wins: as for original files, in the data root or its
         `<name>/` folder; a plain `images/` folder only in the latter."""

@@ -20,7 +20,7 @@ from bench.data import DATASETS
 from bench.errors import lookup, writable_file
 from bench.manipulation.acceptance import Acceptance, OriginalReferences, original_gaps, single_threaded
 from bench.manipulation.build import arm_config
-from bench.manipulation.rotations import entangling_rotation
+from bench.manipulation.rotations import parse_mixing
 from bench.variants import get
 
 
@@ -33,13 +33,13 @@ def run(dataset: str, mixings: tuple[str, ...], seeds: int = 3, steps: int = 200
         data_root=None) -> pd.DataFrame:
     """The original-data gap of every mixing in `mixings`, per reference seed; printed, and written to the CSV
     `out` (default: results/experiments/targets-DATASET-STEPS.csv)."""
-    lookup(DATASETS, dataset, "dataset")
+    spec = lookup(DATASETS, dataset, "dataset")
+    for mixing in mixings:  # every name is checked before any data is built
+        parse_mixing(mixing, spec.name, spec.grid.names)
     out = writable_file(out or f"results/experiments/targets-{dataset}-{steps}.csv", "--out")
     original = get(dataset, "original", data_root)
     # The references the acceptance test would train for this dataset, aimed at each candidate in turn.
-    targets = [replace(arm_config(original.spec, "modified", None), mixing=mixing) for mixing in mixings]
-    for target in targets:  # every name is checked before any training
-        entangling_rotation(original, target.mixing, target.seed)
+    targets = [replace(arm_config(spec, "modified", None), mixing=mixing) for mixing in mixings]
     references = OriginalReferences(original, Acceptance(reference_seeds=tuple(range(seeds)), steps=steps))
     rows = []
     for target in targets:

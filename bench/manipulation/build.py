@@ -13,7 +13,6 @@ import torch
 
 from bench.atomic import atomic_write_text
 from bench.data.ground_truth import DatasetSpec, StoredData
-from bench.data.unlabelled import UnlabelledSpec
 from bench.data.sources import base_store
 from bench.data.store import ImageStore, cache_key
 from bench.errors import UserError, lookup
@@ -39,13 +38,10 @@ def variant_name(arm: str, build: int | None) -> str:
     return arm if build is None else f"{arm}{BUILD}{build}"
 
 
-def arm_config(spec: DatasetSpec | UnlabelledSpec, arm: str, build: int | None) -> ManipulationConfig:
+def arm_config(spec: DatasetSpec, arm: str, build: int | None) -> ManipulationConfig:
     """The game's settings for `arm` on dataset `spec`: the defaults, overridden by the dataset's own
     (`DatasetSpec.manipulation`), then by the arm's (the sham's mixing); build b plays it from seed b (no build:
     the default seed)."""
-    if not spec.has_factors:  # m is a function of the factors
-        raise UserError(f"{spec.name} has no ground-truth factors, which the learned variants ({', '.join(ARMS)}) "
-                        "are made from; use original or noise")
     settings = {**dict(spec.manipulation), **lookup(ARMS, arm, "learned variant"),
                 **({} if build is None else {"seed": build})}
     unknown = sorted(set(settings) - {f.name for f in fields(ManipulationConfig)})

@@ -83,32 +83,40 @@ def turn(num_factors: int, i: int, j: int) -> np.ndarray:
     return r
 
 
-def named_pair(data: GroundTruthData, names: str) -> tuple[int, int]:
+def named_pair(dataset: str, factor_names: tuple[str, ...], names: str) -> tuple[int, int]:
     """The factors of `pair:A+B`, by name."""
     pair = names.split("+")
-    unknown = [n for n in pair if n not in data.factor_names]
+    unknown = [n for n in pair if n not in factor_names]
     if len(pair) != 2 or pair[0] == pair[1] or unknown:
-        raise UserError(f"mixing 'pair:{names}' needs two different factors of {data.name}, as pair:A+B; choose "
-                        f"from: {', '.join(data.factor_names)}")
-    return data.factor_names.index(pair[0]), data.factor_names.index(pair[1])
+        raise UserError(f"mixing 'pair:{names}' needs two different factors of {dataset}, as pair:A+B; choose "
+                        f"from: {', '.join(factor_names)}")
+    return factor_names.index(pair[0]), factor_names.index(pair[1])
 
 
 class Mixing(NamedTuple):
-    rotation: Callable  # (data, seed, argument) -> R
-    argument: str = ""  # the form of the argument after ':' for a mixing that takes one
+    rotation: Callable  # (data, seed, the parsed argument) -> R
+    argument: str = ""  # the form of the argument after ':', for a mixing that takes one
+    parse: Callable = lambda dataset, factor_names, text: None  # the argument, checked against the factors
 
 
 MIXINGS = {"closest-pair": Mixing(lambda data, seed, _: turn(data.num_factors, *closest_pair(data, seed))),
-           "pair": Mixing(lambda data, seed, names: turn(data.num_factors, *named_pair(data, names)), "A+B"),
+           "pair": Mixing(lambda data, seed, ij: turn(data.num_factors, *ij), "A+B", named_pair),
            "all": Mixing(lambda data, seed, _: haar_mixing(data.num_factors, seed)),
            # The factor basis itself: the sham control's "entangled" reference, which entangles nothing.
            "identity": Mixing(lambda data, seed, _: np.eye(data.num_factors, dtype=np.float32))}
 
 
-def entangling_rotation(data: GroundTruthData, mixing: str, seed: int) -> np.ndarray:
-    """The entangled reference's rotation R (its code is R w) for the data the game is played on."""
+def parse_mixing(mixing: str, dataset: str, factor_names: tuple[str, ...]) -> tuple[Mixing, object]:
+    """A mixing's entry and its parsed argument, checked against the dataset's factor names: it needs no images,
+    so a command checks its mixings before it builds any data."""
     kind, colon, argument = mixing.partition(":")
     if kind not in MIXINGS or bool(colon) != bool(MIXINGS[kind].argument):
         valid = ", ".join(f"{k}:{m.argument}" if m.argument else k for k, m in sorted(MIXINGS.items()))
         raise UserError(f"unknown mixing {mixing!r}; choose one of: {valid}")
-    return MIXINGS[kind].rotation(data, seed, argument)
+    return MIXINGS[kind], MIXINGS[kind].parse(dataset, factor_names, argument)
+
+
+def entangling_rotation(data: GroundTruthData, mixing: str, seed: int) -> np.ndarray:
+    """The entangled reference's rotation R (its code is R w) for the data the game is played on."""
+    entry, argument = parse_mixing(mixing, data.name, data.factor_names)
+    return entry.rotation(data, seed, argument)
