@@ -190,7 +190,7 @@ def cmd_experiment_manipulation_check(args):
 
 def cmd_experiment_targets(args):
     from bench.experiments.targets import run
-    run(args.dataset, tuple(args.mixings.split(",")), args.seeds, args.steps, args.out, args.data_root)
+    run(args.dataset, tuple(args.mixings.split(",")), args.seeds, args.steps, args.out, args.data_root, args.results)
 
 
 def cmd_check(args):
@@ -346,7 +346,9 @@ def _experiment_parser(commands):
                    "pair:A+B with two factor names (default: closest-pair,all)")
     p.add_argument("--seeds", type=_positive, default=3, help="reference seeds per mixing (default: 3)")
     p.add_argument("--steps", type=_positive, default=2000, help="the references' training steps (default: 2000)")
-    p.add_argument("--out", help="CSV file (default: results/experiments/targets-DATASET-STEPS.csv)")
+    p.add_argument("--out", help="CSV file (default: RESULTS/experiments/targets-DATASET-STEPS.csv)")
+    p.add_argument("--results", default="results", help="results root: each gap is kept in "
+                   "RESULTS/experiments/targets/DATASET.jsonl as it is measured, so the same command goes on")
     p = _command(names, "manipulation-check",
                  "beta-VAE and PCL on original / modified / noise: does the modification break beta-VAE?",
                  cmd_experiment_manipulation_check)
