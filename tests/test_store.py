@@ -141,6 +141,17 @@ def test_cache_with_newer_mtime_but_same_bytes_is_checked_once(tmp_path, monkeyp
     s.open()
 
 
+def test_a_checked_cache_is_trusted_again_even_when_checked_in_its_last_writes_clock_tick(tmp_path, monkeypatch):
+    from bench.data import store
+    s = ImageStore(tmp_path / "c", (10, 1, 2, 2), {"a": 1})
+    s.write(_chunks())
+    _overwrite(s.path, 0, bytes([0]))
+    monkeypatch.setattr(store.time, "time_ns", lambda: s.path.stat().st_mtime_ns)  # "now" is the write's tick
+    s.open()
+    monkeypatch.setattr(ImageStore, "verify", lambda self: pytest.fail("checked again"))
+    s.open()
+
+
 def test_info_verify_exits_non_zero_on_a_corrupt_cache(tmp_path, monkeypatch, capsys):
     from bench import __main__ as cli
     from bench.data import sources

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -117,10 +118,12 @@ class ImageStore:
         if not self.verify():
             raise UserError(f"the image cache {self.path} was written to after it was built and no longer matches "
                             "its checksum; delete it and run again to rebuild it")
-        # Intact (a copy that did not keep the mtimes): stamp the manifest so later opens trust it again.
+        # Intact (a copy that did not keep the mtimes): stamp the manifest so later opens trust it again, past
+        # the array's time even when "now" is still in the clock tick of the array's last write.
         # A read-only data root cannot be stamped; it is then checked on every open.
+        stamp = max(time.time_ns(), self.path.stat().st_mtime_ns + 1)
         with contextlib.suppress(OSError):
-            os.utime(self.directory / MANIFEST)
+            os.utime(self.directory / MANIFEST, ns=(stamp, stamp))
 
     def _check_free_space(self):
         free = shutil.disk_usage(self.directory).free
