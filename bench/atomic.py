@@ -1,5 +1,6 @@
 """Atomic file writes: a temp file beside the target, then a rename, so readers never see half a file."""
 
+import json
 import os
 from pathlib import Path
 
@@ -48,3 +49,8 @@ def atomic_write_bytes(path: Path, data: bytes, previous: Path | None = None):
 
 def atomic_write_text(path: Path, text: str):
     atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_json_lines(path: Path, rows, sort_keys: bool = False):
+    """A JSON-lines file rewritten whole: an interrupted write keeps the rows written before, never half a row."""
+    atomic_write_text(path, "".join(json.dumps(row, sort_keys=sort_keys) + "\n" for row in rows))

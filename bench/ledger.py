@@ -10,7 +10,7 @@ only the runs that were in flight. A restored run has no checkpoint: its travers
 import json
 from pathlib import Path
 
-from bench.atomic import atomic_write_text
+from bench.atomic import atomic_write_json_lines, atomic_write_text
 from bench.errors import UserError
 
 
@@ -32,7 +32,7 @@ def add(path: Path, record: dict):
     """Add or replace one run's record; the file stays sorted by run id, so its git diffs are one line a run."""
     records = read(path) | {record["run_id"]: record}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, "".join(json.dumps(records[k], sort_keys=True) + "\n" for k in sorted(records)))
+    atomic_write_json_lines(path, (records[k] for k in sorted(records)), sort_keys=True)
 
 
 ACCEPTANCE = "acceptance.json"

@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 from joblib import Parallel, delayed
 
-from bench.atomic import atomic_write_text
+from bench.atomic import atomic_write_json_lines
 from bench.data import DATASETS
 from bench.errors import UserError, lookup, writable_file, writable_folder
 from bench.metrics import METRICS, MetricSettings, evaluate, numeric
@@ -96,8 +96,7 @@ def _measure(trainer: Trainer, draw, data, directory: Path, milestone: int, sett
            "mig_per_factor": dict(zip(data.factor_names, values.get("mig_per_factor", []))),
            "trained_steps": milestone - start_step, "train_seconds": round(trained, 1),
            "evaluation_seconds": round(time.perf_counter() - start, 1)}
-    # Rewritten whole and atomically: an interrupted write leaves the previous rows, never half a row.
-    atomic_write_text(directory / MILESTONES, "".join(json.dumps(r) + "\n" for r in [*rows(directory), row]))
+    atomic_write_json_lines(directory / MILESTONES, [*rows(directory), row])
     return row
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.atomic import atomic_write_text
+from bench.atomic import atomic_write_json_lines
 from bench.data import DATASETS
 from bench.errors import UserError, lookup, writable_file
 from bench.manipulation.acceptance import Acceptance, OriginalReferences, original_gaps, single_threaded
@@ -79,8 +79,7 @@ def _gap(original, target, seed: int, steps: int, kept: Path) -> float:
     if _canonical(key) not in known:
         references = OriginalReferences(original, Acceptance(reference_seeds=(seed,), steps=steps))
         rows.append({"key": key, "gap": single_threaded(original_gaps, references, target)[0]})
-        # Rewritten whole and atomically: an interrupted write keeps the gaps measured before.
-        atomic_write_text(kept, "".join(json.dumps(row) + "\n" for row in rows))
+        atomic_write_json_lines(kept, rows)
         return rows[-1]["gap"]
     return known[_canonical(key)]
 
