@@ -18,6 +18,7 @@ from bench.atomic import atomic_write_text
 from bench.errors import UserError
 from bench.metrics import MetricSettings
 from bench.models import MODELS
+from bench.runtime import machine
 from bench.suites import Cell, Profile, chosen_values, search_cells, train_config, variant_cells
 from bench.train import CHECKPOINT, PREVIOUS_CHECKPOINT, TrainConfig, Trainer, read_checkpoint
 from bench.variants import get, identity
@@ -143,7 +144,7 @@ def mark_trained(run: Run, results: Path, seconds: float, device) -> dict:
     """Record, once, how long training took and where; a resumed run keeps the first finish's record."""
     path = run.directory(results) / TRAINED
     if not path.exists():
-        atomic_write_text(path, json.dumps({"seconds": seconds, "device": str(device)}))
+        atomic_write_text(path, json.dumps({"seconds": seconds, "device": str(device), "machine": machine(device)}))
     return _read_json(path)
 
 

@@ -1,4 +1,4 @@
-"""Process-level CPU settings, applied before heavy work starts.
+"""Process-level CPU settings, applied before heavy work starts, and the name of the machine a run trains on.
 
 `ALLOCATOR_ENV` is the glibc allocator setting that an early measurement (docs/paper.md) found 1.24-1.40x
 faster: raised mmap and trim thresholds keep freed memory instead of page-faulting it back each step. It is not
@@ -7,6 +7,7 @@ A user may still set it in the environment before starting `python -m bench`.
 """
 
 import os
+import platform
 
 ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": "1073741824", "MALLOC_TRIM_THRESHOLD_": "1073741824"}
 
@@ -17,3 +18,22 @@ def configure_threads():
     if threads:
         import torch  # here, not at the top: the CLI imports this module before it parses, and --help needs no torch
         torch.set_num_threads(int(threads))
+
+
+def machine(device) -> str:
+    """The hardware a run trained on, as precisely as floating point needs it: the same seed and code give other
+    numbers on another CPU (README, Determinism), because torch picks its kernels by the instruction set."""
+    import torch
+
+    if str(device).startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"{_cpu_model()} ({torch.backends.cpu.get_cpu_capability()})"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+    except OSError:
+        names = []
+    return names[0] if names else (platform.processor() or platform.machine() or "unknown CPU")

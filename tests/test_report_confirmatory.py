@@ -146,3 +146,16 @@ def test_records_of_several_library_versions_are_flagged_with_every_set():
     assert f"- {len(records) - 1} runs: numpy 2.4.6, scikit-learn 1.9.1" in line
     assert "- 1 runs: numpy 2.4.6, scikit-learn 1.8.0" in line
     assert provenance.versions_line(records[1:]) == "Versions: numpy 2.4.6, scikit-learn 1.9.1."
+
+
+def test_runs_of_several_machines_are_flagged_with_each_and_its_days():
+    records = paired_records()
+    one = {"device": "cpu", "seconds": 1.0, "machine": "Xeon (AVX512)"}
+    records = [{**r, "training": one, "finished_at": "2026-12-08T01:00:00+00:00"} for r in records]
+    assert provenance.machines_line(records) == f"Trained on: cpu, Xeon (AVX512): {len(records)} runs, finished 2026-12-08."
+    records[0] = {**records[0], "training": {"device": "cpu", "seconds": 1.0}, "finished_at": "2026-11-29T13:28:30+00:00"}
+    records[1] = {**records[1], "training": {"device": "cpu", "seconds": 1.0}, "finished_at": "2026-11-24T09:00:00+00:00"}
+    line = provenance.machines_line(records)
+    assert line.startswith("**Warning: the runs trained on 2 machines**")
+    assert "- cpu, machine not recorded: 2 runs, finished 2026-11-24 to 2026-11-29" in line
+    assert f"- cpu, Xeon (AVX512): {len(records) - 2} runs, finished 2026-12-08" in line

@@ -18,6 +18,7 @@ from bench.plan import estimate_seconds, measured_seconds, plan
 from bench.report import build_report
 from bench.report.build import median_models
 from bench.runner import run_suite
+from bench.runtime import machine
 from bench.runs import (DONE, LOCK, METRICS, TRAINED, failed_runs, load_records, planned_runs, run_id, runs_for,
                         status, suite_records)
 from bench.suites import (Profile, choose_values, fixed, get_profile, product, search_cells, sweep, train_config,
@@ -143,6 +144,7 @@ def test_estimate_uses_finished_runs_times_and_probes_the_rest(tmp_path):
     record = execute(done, Context(tmp_path, tmp_path / "data"))
     measured = measured_seconds(load_records(runs, tmp_path))
     run_time = record["training"]["seconds"] + record["evaluation"]["seconds"]
+    assert record["training"]["machine"] == machine("cpu") and "(" in record["training"]["machine"]  # CPU and its ISA
     key = ("beta_vae", "dsprites_small", TINY.steps)
     assert measured["runs"] == {key: run_time} and measured["evaluation"] == record["evaluation"]["seconds"] > 0
     assert estimate_seconds([key] * 3, measured, Context(data_root=tmp_path / "data", jobs=2)) == 3 * run_time / 2

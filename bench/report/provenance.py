@@ -1,6 +1,7 @@
 """Where a report's numbers come from, said at the top of index.md: confirmatory (when the pre-registration was
-committed, and whether every run finished after it) or exploratory, and every set of library versions the
-records were computed with (scikit-learn's version changes MIG: disentanglement_lib issue 33)."""
+committed, and whether every run finished after it) or exploratory, every set of library versions the
+records were computed with (scikit-learn's version changes MIG: disentanglement_lib issue 33), and every
+machine they trained on (the CPU's instruction set changes the numbers: README, Determinism)."""
 
 import json
 import subprocess
@@ -60,6 +61,30 @@ def versions_line(records: list[dict]) -> str:
     listed = "\n".join(f"- {n} runs: {_versions(s)}" for s, n in sets.most_common())
     return (f"**Warning: the records were computed with {len(sets)} different sets of library versions**; their "
             f"numbers may not be comparable (re-evaluate them with one set):\n\n{listed}\n")
+
+
+def machines_line(records: list[dict]) -> str:
+    """Where the runs trained: each device and machine with its number of runs and the days they finished; with
+    more than one, a loud warning, since the same seed trains to other numbers on another machine."""
+    groups: dict[str, list[str]] = {}
+    for r in records:
+        training = r.get("training") or {}
+        where = f"{training.get('device', '?')}, {training.get('machine') or 'machine not recorded'}"
+        groups.setdefault(where, []).append(str(r.get("finished_at") or "")[:10])
+    listed = [f"{where}: {len(days)} runs{_days(days)}" for where, days in sorted(groups.items())]
+    if len(listed) == 1:
+        return f"Trained on: {listed[0]}."
+    return (f"**Warning: the runs trained on {len(listed)} machines**; the same seed and code train to other "
+            "numbers on another CPU (README, Determinism), so a seed's arms trained on different machines are "
+            "paired in their initialisation and batches but not in their arithmetic:\n\n"
+            + "\n".join(f"- {line}" for line in listed) + "\n")
+
+
+def _days(days: list[str]) -> str:
+    known = sorted(d for d in days if d)
+    if not known:
+        return ""
+    return f", finished {known[0]}" if known[0] == known[-1] else f", finished {known[0]} to {known[-1]}"
 
 
 def _versions(key: str) -> str:

@@ -16,15 +16,13 @@ def header(records, frame, confirmatory: bool, paper: bool = True, failed=()) ->
     r = records[0]
     # Sorted, because records read back from a records file come with sorted keys.
     settings = ", ".join(f"{k}={v}" for k, v in sorted(r["metric_settings"].items()))
-    devices = sorted({str(x.get("training", {}).get("device", "?")) for x in records})
     return (f"# {r['suite']} / {r['profile']}\n\n{provenance.mode_line(records, confirmatory)}\n"
             f"{interim_line(records, failed) if confirmatory else ''}"
             f"{len(frame)} runs of {', '.join(map(str, sorted(set(frame.steps))))} steps: "
             f"{', '.join(sorted(set(frame.model)))} on {', '.join(sorted(set(frame.dataset)))} "
             f"({', '.join(v for v in tables.VARIANT_ORDER if v in set(frame.variant))}).\n\n"
             f"Metric settings: {settings}.\n\n{provenance.versions_line(records)}\n\n"
-            f"Trained on: {', '.join(devices)}. "
-            f"{compute(records)}\n\n"
+            f"{provenance.machines_line(records)}\n\n{compute(records)}\n\n"
             + ("Paper numbers are a third-party transcription of Table 1 (see `docs/paper.md`).\n" if paper else ""))
 
 
