@@ -2,14 +2,17 @@
 rule and the committed ledger."""
 
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from bench import ledger
+from bench.data import DATASETS
+from bench.manipulation.build import arm_built
 from bench.variants import identity, parse_variant
 from bench.errors import UserError
-from bench.manipulation.acceptance import Acceptance, accepted
+from bench.manipulation.acceptance import Acceptance, accepted, stored_acceptance
 from bench.runs import DONE, restore, runs_for, status
 from bench.suites import fixed_choices, get_profile, train_config, variant_cells
 
@@ -187,3 +190,20 @@ def test_the_committed_records_keep_their_run_ids():
     assert {"original", "noise"} <= {planned[i] for i in committed}
     assert any(planned[i].startswith("modified") for i in committed) and any(
         planned[i].startswith("sham") for i in committed)
+
+
+def test_the_committed_builds_are_the_profiles_builds_with_the_committed_acceptance(tmp_path):
+    """The archive that spares a fresh machine the games holds exactly the builds the profile trains on, each a
+    valid cache entry whose stored acceptance result is the one committed in acceptance.json."""
+    confirm = Path(__file__).parents[1] / "reports" / "inductive-bias" / "confirm"
+    with tarfile.open(confirm / "builds.tar.xz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    committed = json.loads((confirm / "acceptance.json").read_text())
+    learned = [v for v in CONFIRM.data_variants() if parse_variant(v)[0] in ("modified", "sham")]
+    assert len(learned) == 6
+    for dataset in CONFIRM.datasets:
+        spec = DATASETS[dataset]
+        for variant in learned:
+            arm, build = parse_variant(variant)
+            assert arm_built(spec, tmp_path, arm, build), variant
+            assert stored_acceptance(spec, tmp_path, arm, build) == committed[dataset][variant]
