@@ -90,7 +90,9 @@ def _train_and_evaluate(run: Run, context: Context, progress: bool) -> dict:
     start = time.perf_counter()
     trainer = train(run.config, data, run.directory(context.results), device=context.device,
                     checkpoint_every=context.checkpoint_every, progress=progress, tensorboard=context.tensorboard)
-    training = mark_trained(run, context.results, time.perf_counter() - start, context.device)
+    # The device the weights are on, not the one asked for: `auto` names no machine.
+    device = next(trainer.model.parameters()).device
+    training = mark_trained(run, context.results, time.perf_counter() - start, device)
     start = time.perf_counter()
     evaluation = evaluate(trainer.model, data, run.metrics, context.device)
     done = {**run.describe(), **evaluation, "training": training,

@@ -141,7 +141,8 @@ def write_config(run: Run, results: Path):
 
 
 def mark_trained(run: Run, results: Path, seconds: float, device) -> dict:
-    """Record, once, how long training took and where; a resumed run keeps the first finish's record."""
+    """Record, once, how long training took and where; a resumed run keeps the first finish's record, and names
+    only the machine that finished it."""
     path = run.directory(results) / TRAINED
     if not path.exists():
         atomic_write_text(path, json.dumps({"seconds": seconds, "device": str(device), "machine": machine(device)}))

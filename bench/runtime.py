@@ -21,8 +21,9 @@ def configure_threads():
 
 
 def machine(device) -> str:
-    """The hardware a run trained on, as precisely as floating point needs it: the same seed and code give other
-    numbers on another CPU (README, Determinism), because torch picks its kernels by the instruction set."""
+    """The hardware a run trained on: the GPU's name, or the CPU's model and torch's own kernel level. The same
+    seed and code can give other numbers on another machine (README, Determinism). It does not capture every
+    library's kernel choice (oneDNN's and MKL's are not recorded), and two hosts may share a name."""
     import torch
 
     if str(device).startswith("cuda"):
@@ -31,6 +32,7 @@ def machine(device) -> str:
 
 
 def _cpu_model() -> str:
+    # /proc/cpuinfo names x86 models; elsewhere (ARM, macOS) only the architecture is known.
     try:
         with open("/proc/cpuinfo") as f:
             names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]

@@ -9,7 +9,7 @@ import pytest
 
 from bench import ledger
 from bench.data import DATASETS
-from bench.manipulation.build import arm_built
+from bench.manipulation.build import arm_built, arm_config, learned_store
 from bench.variants import identity, parse_variant
 from bench.errors import UserError
 from bench.manipulation.acceptance import Acceptance, accepted, stored_acceptance
@@ -198,6 +198,7 @@ def test_the_committed_builds_are_the_profiles_builds_with_the_committed_accepta
     confirm = Path(__file__).parents[1] / "reports" / "inductive-bias" / "confirm"
     with tarfile.open(confirm / "builds.tar.xz") as archive:
         archive.extractall(tmp_path, filter="data")
+        members = {Path(m.name).parent for m in archive.getmembers() if m.isfile()}
     committed = json.loads((confirm / "acceptance.json").read_text())
     learned = [v for v in CONFIRM.data_variants() if parse_variant(v)[0] in ("modified", "sham")]
     assert len(learned) == 6
@@ -207,3 +208,6 @@ def test_the_committed_builds_are_the_profiles_builds_with_the_committed_accepta
             arm, build = parse_variant(variant)
             assert arm_built(spec, tmp_path, arm, build), variant
             assert stored_acceptance(spec, tmp_path, arm, build) == committed[dataset][variant]
+    # Nothing else: no game checkpoints, no other builds.
+    assert members == {learned_store(DATASETS[d], tmp_path, arm_config(DATASETS[d], *parse_variant(v))).directory
+                       .relative_to(tmp_path) for d in CONFIRM.datasets for v in learned}

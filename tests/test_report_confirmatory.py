@@ -156,6 +156,14 @@ def test_runs_of_several_machines_are_flagged_with_each_and_its_days():
     records[0] = {**records[0], "training": {"device": "cpu", "seconds": 1.0}, "finished_at": "2026-11-29T13:28:30+00:00"}
     records[1] = {**records[1], "training": {"device": "cpu", "seconds": 1.0}, "finished_at": "2026-11-24T09:00:00+00:00"}
     line = provenance.machines_line(records)
-    assert line.startswith("**Warning: the runs trained on 2 machines**")
+    assert line.startswith("**Warning: the runs come from 2 machines, or from machines not recorded**")
     assert "- cpu, machine not recorded: 2 runs, finished 2026-11-24 to 2026-11-29" in line
     assert f"- cpu, Xeon (AVX512): {len(records) - 2} runs, finished 2026-12-08" in line
+
+
+def test_a_record_without_training_or_finish_time_is_listed_not_fatal():
+    records = [{**r, "training": None} for r in paired_records()[:2]] + [
+        {k: v for k, v in r.items() if k != "finished_at"} for r in paired_records()[:1]]
+    line = provenance.machines_line(records)
+    assert "- ?, machine not recorded: 2 runs\n" in line and "- cpu, machine not recorded: 1 run\n" in line
+

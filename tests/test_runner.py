@@ -144,7 +144,7 @@ def test_estimate_uses_finished_runs_times_and_probes_the_rest(tmp_path):
     record = execute(done, Context(tmp_path, tmp_path / "data"))
     measured = measured_seconds(load_records(runs, tmp_path))
     run_time = record["training"]["seconds"] + record["evaluation"]["seconds"]
-    assert record["training"]["machine"] == machine("cpu") and "(" in record["training"]["machine"]  # CPU and its ISA
+    assert record["training"]["machine"].endswith(f"({torch.backends.cpu.get_cpu_capability()})")  # CPU and its ISA
     key = ("beta_vae", "dsprites_small", TINY.steps)
     assert measured["runs"] == {key: run_time} and measured["evaluation"] == record["evaluation"]["seconds"] > 0
     assert estimate_seconds([key] * 3, measured, Context(data_root=tmp_path / "data", jobs=2)) == 3 * run_time / 2
@@ -333,3 +333,10 @@ def test_a_datasets_manipulation_settings_enter_the_ids_of_its_learned_variants_
                         dataclasses.replace(DATASETS["dsprites_halfy"], manipulation=(("reference_steps", 5),)))
     after = {v: run_id(dataclasses.replace(config, variant=v)) for v in before}
     assert [v for v in before if before[v] != after[v]] == ["modified", "sham@1"]
+
+
+def test_the_machine_is_named_by_gpu_or_by_cpu_and_kernel_level(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H100")
+    assert machine("cuda") == machine(torch.device("cuda", 0)) == "NVIDIA H100"
+    monkeypatch.setattr("builtins.open", lambda *a, **k: (_ for _ in ()).throw(OSError("no /proc")))
+    assert machine("cpu").endswith(f"({torch.backends.cpu.get_cpu_capability()})")

@@ -71,16 +71,17 @@ def machines_line(records: list[dict]) -> str:
         training = r.get("training") or {}
         where = f"{training.get('device', '?')}, {training.get('machine') or 'machine not recorded'}"
         groups.setdefault(where, []).append(str(r.get("finished_at") or "")[:10])
-    listed = [f"{where}: {len(days)} runs{_days(days)}" for where, days in sorted(groups.items())]
+    listed = [f"{where}: {len(days)} run{'s' * (len(days) != 1)}{_days(days)}" for where, days in sorted(groups.items())]
     if len(listed) == 1:
         return f"Trained on: {listed[0]}."
-    return (f"**Warning: the runs trained on {len(listed)} machines**; the same seed and code train to other "
-            "numbers on another CPU (README, Determinism), so a seed's arms trained on different machines are "
-            "paired in their initialisation and batches but not in their arithmetic:\n\n"
+    return (f"**Warning: the runs come from {len(listed)} machines, or from machines not recorded**; the same seed "
+            "and code can train to other numbers on another machine (README, Determinism), so runs of one seed "
+            "trained on different machines share their initialisation and batches but not their arithmetic:\n\n"
             + "\n".join(f"- {line}" for line in listed) + "\n")
 
 
 def _days(days: list[str]) -> str:
+    """When a group's runs finished, as a day or a span of days (records without a time are left out)."""
     known = sorted(d for d in days if d)
     if not known:
         return ""
