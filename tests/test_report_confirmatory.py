@@ -152,9 +152,11 @@ def test_runs_of_several_machines_are_flagged_with_each_and_its_days():
     records = paired_records()
     one = {"device": "cpu", "seconds": 1.0, "machine": "Xeon (AVX512)"}
     records = [{**r, "training": one, "finished_at": "2026-12-08T01:00:00+00:00"} for r in records]
-    assert provenance.machines_line(records) == f"Trained on: cpu, Xeon (AVX512): {len(records)} runs, finished 2026-12-08."
-    records[0] = {**records[0], "training": {"device": "cpu", "seconds": 1.0}, "finished_at": "2026-11-29T13:28:30+00:00"}
-    records[1] = {**records[1], "training": {"device": "cpu", "seconds": 1.0}, "finished_at": "2026-11-24T09:00:00+00:00"}
+    assert provenance.machines_line(records) == (f"Trained on: cpu, Xeon (AVX512): {len(records)} runs, "
+                                                 "finished 2026-12-08.")
+    unrecorded = {"device": "cpu", "seconds": 1.0}
+    records[0] = {**records[0], "training": unrecorded, "finished_at": "2026-11-29T13:28:30+00:00"}
+    records[1] = {**records[1], "training": unrecorded, "finished_at": "2026-11-24T09:00:00+00:00"}
     line = provenance.machines_line(records)
     assert line.startswith("**Warning: the runs come from 2 machines, or from machines not recorded**")
     assert "- cpu, machine not recorded: 2 runs, finished 2026-11-24 to 2026-11-29" in line

@@ -1,7 +1,7 @@
 """Where a report's numbers come from, said at the top of index.md: confirmatory (when the pre-registration was
 committed, and whether every run finished after it) or exploratory, every set of library versions the
 records were computed with (scikit-learn's version changes MIG: disentanglement_lib issue 33), and every
-machine they trained on (the CPU's instruction set changes the numbers: README, Determinism)."""
+machine they trained on (the same seed can train to other numbers on another machine: README, Determinism)."""
 
 import json
 import subprocess
@@ -71,7 +71,8 @@ def machines_line(records: list[dict]) -> str:
         training = r.get("training") or {}
         where = f"{training.get('device', '?')}, {training.get('machine') or 'machine not recorded'}"
         groups.setdefault(where, []).append(str(r.get("finished_at") or "")[:10])
-    listed = [f"{where}: {len(days)} run{'s' * (len(days) != 1)}{_days(days)}" for where, days in sorted(groups.items())]
+    listed = [f"{where}: {len(days)} run{'s' * (len(days) != 1)}{_days(days)}"
+              for where, days in sorted(groups.items())]
     if len(listed) == 1:
         return f"Trained on: {listed[0]}."
     return (f"**Warning: the runs come from {len(listed)} machines, or from machines not recorded**; the same seed "
