@@ -168,4 +168,3 @@ def test_a_record_without_training_or_finish_time_is_listed_not_fatal():
         {k: v for k, v in r.items() if k != "finished_at"} for r in paired_records()[:1]]
     line = provenance.machines_line(records)
     assert "- ?, machine not recorded: 2 runs\n" in line and "- cpu, machine not recorded: 1 run\n" in line
-
